@@ -1,0 +1,31 @@
+"""/api/v1/: every app's endpoints on one router, plus the OpenAPI schema and its docs."""
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from devicemodel.api import urls as devicemodel_urls
+from stations.api.views import StationViewSet
+from transactions.api.views import (
+    IdTokenViewSet, LocalListViewSet, ReservationViewSet, TariffViewSet, TransactionViewSet,
+)
+
+from .views import CommandViewSet
+
+router = DefaultRouter()
+router.register("stations", StationViewSet, basename="station")
+router.register("commands", CommandViewSet, basename="command")
+router.register("id-tokens", IdTokenViewSet, basename="id-token")
+router.register("transactions", TransactionViewSet, basename="transaction")
+router.register("tariffs", TariffViewSet, basename="tariff")
+router.register("reservations", ReservationViewSet, basename="reservation")
+router.register("local-lists", LocalListViewSet, basename="local-list")
+for prefix, viewset, basename in devicemodel_urls.router_registrations:
+    router.register(prefix, viewset, basename=basename)
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("token/", obtain_auth_token, name="token"),
+] + devicemodel_urls.urlpatterns + router.urls

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CsmsConfig(AppConfig):
+    name = "csms"
+    verbose_name = "OCPP core"

@@ -1,0 +1,23 @@
+"""Serve the CSMS (dashboard, API and OCPP WebSockets) with daphne."""
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the dashboard, the API and OCPP (ws://HOST:PORT/ocpp/<identity>) with daphne."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--fd", type=int, default=None, help="serve on an inherited socket")
+        parser.add_argument("--proxy-headers", action="store_true",
+                            help="trust X-Forwarded-* from a TLS proxy in front")
+
+    def handle(self, *args, host, port, fd, proxy_headers, **options):
+        from csms.asgi import application
+        from csms.ocpp import server
+
+        endpoint = f"fd:fileno={fd}" if fd is not None else f"tcp:port={port}:interface={host}"
+        self.stdout.write(f"CSMS on http://{host}:{port}/  OCPP on ws://{host}:{port}/ocpp/<identity>")
+        server.run(application, [endpoint], ping_interval=settings.OCPP_PING_INTERVAL,
+                   verbosity=options["verbosity"], proxy_headers=proxy_headers)

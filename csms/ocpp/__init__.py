@@ -1,0 +1,1 @@
+"""The OCPP protocol core: framing, schema validation, routing, sessions and outgoing calls."""

@@ -1,0 +1,215 @@
+"""Outgoing calls (CSMS -> station): the persisted queue, delivery and outcomes.
+
+The database holds the queue. A command is created `queued`; a Celery task nudges the consumer
+that holds the station's socket (through the channel layer); that consumer claims the oldest
+queued command of its station, sends it, and records the answer. One CALL is outstanding per
+station; the rest wait in order. A nudge lost to a stale channel loses nothing: the row stays
+queued until the sweep calls it offline or a live consumer claims it.
+"""
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from csms.models import Command
+
+from . import presence, schemas
+from .framing import OCPP16, OCPP201
+from .signals import command_finished
+
+logger = logging.getLogger(__name__)
+Status = Command.Status
+
+# Answer statuses meaning the station took the request on (Scheduled: it will act later).
+ACCEPTING_STATUSES = {"Accepted", "Scheduled", "AcceptedCanceled", "RebootRequired", "Unlocked"}
+
+
+class InvalidCommand(ValueError):
+    """The requested call cannot be sent as asked: unknown action or schema errors."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+# BRIEF §9: what stations send; every other action with a schema is CSMS -> station
+# (DataTransfer goes both ways).
+STATION_ACTIONS = {
+    OCPP201: {
+        "Authorize", "BootNotification", "ClearedChargingLimit", "FirmwareStatusNotification",
+        "Get15118EVCertificate", "GetCertificateStatus", "Heartbeat", "LogStatusNotification",
+        "MeterValues", "NotifyChargingLimit", "NotifyCustomerInformation", "NotifyDisplayMessages",
+        "NotifyEVChargingNeeds", "NotifyEVChargingSchedule", "NotifyEvent",
+        "NotifyMonitoringReport", "NotifyReport", "PublishFirmwareStatusNotification",
+        "ReportChargingProfiles", "ReservationStatusUpdate", "SecurityEventNotification",
+        "SignCertificate", "StatusNotification", "TransactionEvent",
+    },
+    OCPP16: {
+        "Authorize", "BootNotification", "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StartTransaction",
+        "StatusNotification", "StopTransaction", "SecurityEventNotification", "SignCertificate",
+        "LogStatusNotification", "SignedFirmwareStatusNotification",
+    },
+}
+
+
+def outgoing_actions(ocpp_version):
+    return sorted(schemas.actions(ocpp_version) - STATION_ACTIONS[ocpp_version])
+
+
+def check_request(ocpp_version, action, payload):
+    """Raise InvalidCommand unless `action` is a CSMS -> station call with a valid payload."""
+    if ocpp_version not in STATION_ACTIONS:
+        raise InvalidCommand([f"Unknown OCPP version {ocpp_version!r}"])
+    if action not in schemas.actions(ocpp_version):
+        raise InvalidCommand([f"OCPP {ocpp_version} has no action {action!r}"])
+    if action not in outgoing_actions(ocpp_version):
+        raise InvalidCommand([f"{action} is sent by stations, not by the CSMS"])
+    if not isinstance(payload, dict):
+        raise InvalidCommand(["payload must be a JSON object"])
+    errors = schemas.describe_errors(ocpp_version, action, schemas.REQUEST, payload)
+    if errors:
+        raise InvalidCommand(errors)
+
+
+def send_call(identity, ocpp_version, action, payload, source=""):
+    """Validate, persist and dispatch one call; returns the Command (queued, or offline at once)."""
+    check_request(ocpp_version, action, payload)
+    if presence.lookup(identity) is None:
+        # Nobody holds the station's socket: say so now rather than after a worker round trip.
+        command = Command.objects.create(
+            identity=identity, ocpp_version=ocpp_version, action=action, payload=payload,
+            source=source, status=Status.OFFLINE, finished_at=timezone.now(),
+            error_description="Station is not connected",
+        )
+        transaction.on_commit(lambda: announce([command.pk]))
+        return command
+    command = Command.objects.create(
+        identity=identity, ocpp_version=ocpp_version, action=action, payload=payload, source=source,
+    )
+    from csms.tasks import deliver_command
+
+    transaction.on_commit(lambda: deliver_command.delay(command.pk))
+    if not transaction.get_connection().in_atomic_block:
+        command.refresh_from_db()  # run in-process, delivery may already have an outcome
+    return command
+
+
+def dispatch(command_id):
+    """Nudge the consumer holding the station's socket; offline at once when nobody holds it."""
+    from . import bridge
+
+    command = Command.objects.filter(pk=command_id).first()
+    if command is None or command.status != Status.QUEUED:
+        return
+    holder = presence.lookup(command.identity)
+    if holder is None:
+        finish(command_id, Status.OFFLINE, error_description="Station is not connected",
+               only_if=(Status.QUEUED,))
+        return
+    if holder.ocpp_version != command.ocpp_version:
+        finish(command_id, Status.ERROR, error_code="VersionMismatch",
+               error_description=f"Station now speaks OCPP {holder.ocpp_version}",
+               only_if=(Status.QUEUED,))
+        return
+    # A full channel already holds nudges for this consumer; the row stays queued and is claimed
+    # when the current call finishes.
+    bridge.send(holder.channel_name, {"type": "ocpp.command_ready"})
+
+
+def claim_next(identity, connection_id):
+    """Mark the oldest queued command of a station as sent by this connection and return it."""
+    while True:
+        command = (
+            Command.objects.filter(identity=identity, status=Status.QUEUED).order_by("id").first()
+        )
+        if command is None:
+            return None
+        message_id = str(uuid.uuid4())
+        now = timezone.now()
+        claimed = Command.objects.filter(pk=command.pk, status=Status.QUEUED).update(
+            status=Status.SENT, message_id=message_id, connection_id=connection_id, sent_at=now,
+        )
+        if claimed:
+            command.status, command.message_id, command.sent_at = Status.SENT, message_id, now
+            command.connection_id = connection_id
+            return command
+
+
+def finish(command_id, status, response=None, error_code="", error_description="",
+           only_if=(Status.SENT,)):
+    """Write a command's outcome, unless it already has one."""
+    updated = Command.objects.filter(pk=command_id, status__in=only_if).update(
+        status=status, response=response, error_code=error_code,
+        error_description=error_description, finished_at=timezone.now(),
+    )
+    if updated:
+        announce([command_id])
+    return updated
+
+
+def announce(command_ids):
+    """Send command_finished for each of these (now finished) commands."""
+    if not command_ids or not command_finished.has_listeners(Command):
+        return
+    for command in Command.objects.filter(pk__in=command_ids).order_by("id"):
+        for receiver, result in command_finished.send_robust(sender=Command, command=command):
+            if isinstance(result, Exception):
+                logger.error("%s failed for command %s", receiver, command.pk, exc_info=result)
+
+
+def _finish_many(queryset, status, error_description):
+    """Give every command of `queryset` the same outcome, one by one so each is announced once."""
+    return sum(
+        finish(pk, status, error_description=error_description, only_if=(Status.QUEUED, Status.SENT))
+        for pk in list(queryset.values_list("pk", flat=True))
+    )
+
+
+def status_of_answer(payload):
+    answer_status = payload.get("status")
+    if answer_status is None or answer_status in ACCEPTING_STATUSES:
+        return Status.ACCEPTED
+    return Status.REJECTED
+
+
+def mark_offline(identity):
+    """The station's socket closed: nothing queued for it can be delivered now."""
+    return _finish_many(
+        Command.objects.filter(identity=identity, status=Status.QUEUED), Status.OFFLINE,
+        "Station disconnected before the call was sent",
+    )
+
+
+def sweep():
+    """Settle what no live consumer will settle: calls queued for stations with no live socket,
+    and calls sent by a process that died before their answer or timeout."""
+    presence.forget_dead_servers()
+    queued_identities = set(
+        Command.objects.filter(status=Status.QUEUED).values_list("identity", flat=True).distinct()
+    )
+    offline = queued_identities - presence.live_identities(queued_identities)
+    for identity in offline:
+        mark_offline(identity)
+    grace = timedelta(seconds=settings.OCPP_CALL_TIMEOUT + 3 * settings.OCPP_SERVER_BEAT_SECONDS)
+    timed_out = _finish_many(
+        Command.objects.filter(status=Status.SENT, sent_at__lt=timezone.now() - grace),
+        Status.TIMEOUT, "No answer (the connection or process was lost)",
+    )
+    return {"offline_stations": len(offline), "timed_out": timed_out}
+
+
+def wait_for_outcome(command, timeout):
+    """Poll until the command has an outcome or `timeout` seconds pass; returns it refreshed."""
+    deadline = time.monotonic() + min(timeout, settings.OCPP_COMMAND_MAX_WAIT)
+    delay = 0.01
+    while True:
+        command.refresh_from_db()
+        if command.is_finished or time.monotonic() >= deadline:
+            return command
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.1)

@@ -1,0 +1,294 @@
+"""Settings for the CSMS, read from environment variables.
+
+Every variable left unset falls back to the embedded default: SQLite, the in-memory channel
+layer and Celery tasks run in-process, so one command gives a working CSMS.
+"""
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("CSMS_DATA_DIR", BASE_DIR / "data"))
+
+
+def env_str(name, default=""):
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def env_list(name, default):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY") or "embedded-default-insecure-key-set-SECRET_KEY-in-production"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csms",
+    "stations",
+    "transactions",
+    "smartcharging",
+    "devicemodel",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "csms.urls"
+ASGI_APPLICATION = "csms.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: DATABASE_URL, else SQLite in DATA_DIR -------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'csms.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # WAL + IMMEDIATE: the server, workers and tests share one file without "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channel layer: REDIS_URL, else in-memory (single process) ---------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # The layer's blocking pop waits 5 s and redis-py >= 8 times reads out at 5 s by
+                # default, which kills idle consumers (code 1011): give reads more room.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "capacity": 1500,
+                "expiry": 30,
+                "prefix": env_str("CHANNEL_LAYER_PREFIX", "csms"),
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "csms.ocpp.channel_layer.EmbeddedChannelLayer"}}
+
+# --- Celery: CELERY_BROKER_URL, else tasks run eagerly in the calling process ------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    CELERY_BROKER_URL = "memory://"  # never used: eager tasks run in the caller
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    # Settles commands no live consumer will settle (dead process, station gone).
+    "sweep-commands": {
+        "task": "csms.tasks.sweep_commands",
+        "schedule": env_float("OCPP_SWEEP_SECONDS", 15.0),
+    },
+    "purge-message-log": {"task": "csms.tasks.purge_message_log", "schedule": 3600.0},
+}
+
+# --- OCPP protocol tunables --------------------------------------------------------------------
+# Seconds the CSMS waits for a station's answer to one of its CALLs before recording a timeout.
+OCPP_CALL_TIMEOUT = env_float("OCPP_CALL_TIMEOUT", 30.0)
+# Heartbeat interval (s) handed to stations in an Accepted BootNotification answer.
+OCPP_HEARTBEAT_INTERVAL = env_int("OCPP_HEARTBEAT_INTERVAL", 300)
+# Retry interval (s) handed to Pending or Rejected stations.
+OCPP_BOOT_RETRY_INTERVAL = env_int("OCPP_BOOT_RETRY_INTERVAL", 60)
+# What to do with a station identity the CSMS has never seen:
+#   accept  - register it and accept its boot
+#   pending - register it and answer its boot Pending until an operator accepts it
+#   reject  - refuse the WebSocket upgrade
+OCPP_UNKNOWN_STATION_POLICY = env_str("OCPP_UNKNOWN_STATION_POLICY", "accept")
+# WebSocket ping interval (s); keeps NAT mappings open. Idle connections are never cut off.
+OCPP_PING_INTERVAL = env_int("OCPP_PING_INTERVAL", 20)
+# Days of frames kept in the message log.
+OCPP_MESSAGE_LOG_RETENTION_DAYS = env_int("OCPP_MESSAGE_LOG_RETENTION_DAYS", 30)
+# The message log is written in batches: at most this many seconds behind the wire.
+OCPP_MESSAGE_LOG_FLUSH_SECONDS = env_float("OCPP_MESSAGE_LOG_FLUSH_SECONDS", 0.5)
+# A station's last-message time is written at most this often (s); Heartbeats cost no write.
+OCPP_LAST_SEEN_WRITE_INTERVAL = env_float("OCPP_LAST_SEEN_WRITE_INTERVAL", 30.0)
+# Each server process proves it is alive this often (s); a presence whose process missed
+# three beats is stale and never captures a command.
+OCPP_SERVER_BEAT_SECONDS = env_float("OCPP_SERVER_BEAT_SECONDS", 5.0)
+# Extra modules registering OCPP handlers (vendor extensions), imported after the apps' own.
+OCPP_HANDLER_MODULES = env_list("OCPP_HANDLER_MODULES", [])
+# Threads (each with its own database connection) running the OCPP sessions' queries per process.
+# SQLite takes one writer at a time and its lock waits sleep, so it gets one thread.
+OCPP_DATABASE_THREADS = env_int(
+    "OCPP_DATABASE_THREADS",
+    1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 8,
+)
+# Longest time (s) the API holds a request open waiting for a command's outcome.
+OCPP_COMMAND_MAX_WAIT = env_float("OCPP_COMMAND_MAX_WAIT", 60.0)
+
+# --- Transactions: authorization, cost, reservations ---------------------------------------
+# Tokens the CSMS does not know: "reject" answers Unknown (1.6: Invalid); "accept" records the
+# token and accepts it.
+TRANSACTIONS_UNKNOWN_ID_TOKEN_POLICY = env_str("TRANSACTIONS_UNKNOWN_ID_TOKEN_POLICY", "reject")
+# cacheExpiryDateTime / expiryDate handed out for tokens without an expiry of their own (s);
+# 0 hands out none.
+TRANSACTIONS_ID_TOKEN_CACHE_SECONDS = env_int("TRANSACTIONS_ID_TOKEN_CACHE_SECONDS", 86400)
+# Seconds between CostUpdated calls to a running 2.0.1 transaction (a tariff may set its own).
+TRANSACTIONS_COST_UPDATE_INTERVAL = env_int("TRANSACTIONS_COST_UPDATE_INTERVAL", 300)
+# A 1.6 StartTransaction of the same idTag this many seconds after a remote start belongs to it.
+TRANSACTIONS_REMOTE_START_WINDOW = env_int("TRANSACTIONS_REMOTE_START_WINDOW", 600)
+# How often (s) the periodic tasks look for due cost updates, answers to apply and expiries.
+TRANSACTIONS_SWEEP_SECONDS = env_float("TRANSACTIONS_SWEEP_SECONDS", 2.0)
+CELERY_BEAT_SCHEDULE.update({
+    "transactions-cost-updates": {"task": "transactions.tasks.send_cost_updates",
+                                  "schedule": TRANSACTIONS_SWEEP_SECONDS},
+    "transactions-settle-answers": {"task": "transactions.tasks.settle_answers",
+                                    "schedule": TRANSACTIONS_SWEEP_SECONDS},
+    "transactions-expire-reservations": {"task": "transactions.tasks.expire_reservations",
+                                         "schedule": TRANSACTIONS_SWEEP_SECONDS},
+})
+
+# --- Device model ------------------------------------------------------------------------------
+# Seconds after its request (or its last part) an unfinished report is shown as timed out.
+DEVICEMODEL_REPORT_TIMEOUT = env_int("DEVICEMODEL_REPORT_TIMEOUT", 600)
+# How often (s) station answers nobody waited for are read into variable requests and reports.
+DEVICEMODEL_SETTLE_SECONDS = env_float("DEVICEMODEL_SETTLE_SECONDS", 5.0)
+# A report requested from every connected, accepted station once a day: ConfigurationInventory,
+# FullInventory or SummaryInventory (1.6 stations answer a GetConfiguration); blank: none.
+DEVICEMODEL_PERIODIC_REPORT = env_str("DEVICEMODEL_PERIODIC_REPORT", "")
+# When the periodic report is requested, HH:MM in UTC.
+DEVICEMODEL_PERIODIC_REPORT_AT = env_str("DEVICEMODEL_PERIODIC_REPORT_AT", "02:00")
+# Seconds the dashboard waits for a station's answer before showing a request as pending.
+DEVICEMODEL_DASHBOARD_WAIT = env_float("DEVICEMODEL_DASHBOARD_WAIT", 5.0)
+CELERY_BEAT_SCHEDULE["devicemodel-settle"] = {
+    "task": "devicemodel.tasks.settle_pending", "schedule": DEVICEMODEL_SETTLE_SECONDS,
+}
+if DEVICEMODEL_PERIODIC_REPORT:
+    from celery.schedules import crontab
+
+    _hour, _, _minute = DEVICEMODEL_PERIODIC_REPORT_AT.partition(":")
+    CELERY_BEAT_SCHEDULE["devicemodel-periodic-report"] = {
+        "task": "devicemodel.tasks.request_periodic_reports",
+        "schedule": crontab(hour=int(_hour), minute=int(_minute or 0)),
+    }
+
+# --- Auth, API ---------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "csms.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CSMS API",
+    "DESCRIPTION": "Charging stations, their OCPP sessions and the commands sent to them.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI served from this server, not a CDN: operators' networks are often closed.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        name: {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}
+        for name in ("csms", "stations", "transactions", "smartcharging", "devicemodel")
+    },
+}

@@ -1,0 +1,25 @@
+"""Celery tasks of the protocol core: thin wrappers around the outbound-call service."""
+from celery import shared_task
+
+from csms.ocpp import messagelog, outbound
+
+
+@shared_task(ignore_result=True)
+def deliver_command(command_id):
+    outbound.dispatch(command_id)
+
+
+@shared_task(ignore_result=True)
+def send_command(identity, ocpp_version, action, payload, source="task"):
+    """Queue and deliver any CSMS -> station call (for other tasks and beat schedules)."""
+    return outbound.send_call(identity, ocpp_version, action, payload, source=source).pk
+
+
+@shared_task(ignore_result=True)
+def sweep_commands():
+    return outbound.sweep()
+
+
+@shared_task(ignore_result=True)
+def purge_message_log():
+    return messagelog.purge()

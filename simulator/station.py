@@ -1,0 +1,521 @@
+"""One simulated station: connect with backoff, boot, heartbeat, charge, answer the CSMS, queue
+transaction messages while offline. The wording of each OCPP version is in v201.py / v16.py."""
+
+import asyncio
+import base64
+import contextlib
+import itertools
+import json
+import logging
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from .meter import Meter, PowerCurve
+from .profile import Profile
+from .stats import Stats
+
+logger = logging.getLogger(__name__)
+
+
+class CallFailed(Exception):
+    """The CSMS answered one of our CALLs with a CALLERROR."""
+
+    def __init__(self, code, description=""):
+        super().__init__(f"{code}: {description}")
+        self.code = code
+        self.description = description
+
+
+class NotConnected(Exception):
+    """No socket (or it closed before the answer came)."""
+
+
+class CommandError(Exception):
+    """Answer the CSMS's CALL with a CALLERROR of this code."""
+
+    def __init__(self, code, description=""):
+        super().__init__(description or code)
+        self.code = code
+        self.description = description
+
+
+def now_iso():
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Session:
+    """A charging session on one EVSE, from authorization to the car leaving."""
+
+    evse: "Evse"
+    id_token: str
+    curve: PowerCurve
+    started_at: float
+    transaction_id: str | int | None = None
+    meter_start: int = 0
+    remote_start_id: int | None = None
+    seq_no: int = 0
+    stop_reason: str = ""
+    stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def request_stop(self, reason):
+        if not self.stop_requested.is_set():
+            self.stop_reason = reason
+            self.stop_requested.set()
+
+    def next_seq_no(self):
+        seq_no = self.seq_no
+        self.seq_no += 1
+        return seq_no
+
+
+@dataclass
+class Evse:
+    evse_id: int
+    connector_id: int = 1
+    meter: Meter = field(default_factory=Meter)
+    session: Session | None = None
+    operative: bool = True
+    limit_w: float | None = None
+    # Set when a remote start arrives while the EVSE is free.
+    remote_start: tuple | None = None
+
+    @property
+    def busy(self):
+        return self.session is not None or self.remote_start is not None
+
+
+class SimulatedStation:
+    def __init__(
+        self,
+        url,
+        identity,
+        ocpp_version,
+        profile=None,
+        stats=None,
+        rng=None,
+        password=None,
+        charges=False,
+        boot_on_reconnect=False,
+    ):
+        import random
+
+        from .v16 import Dialect16
+        from .v201 import Dialect201
+
+        self.url = url.rstrip("/")
+        self.identity = identity
+        self.ocpp_version = ocpp_version
+        self.profile = profile or Profile()
+        self.stats = stats or Stats()
+        self.rng = rng or random.Random()
+        self.password = password
+        self.charges = charges
+        self.boot_on_reconnect = boot_on_reconnect
+        self.evses = [
+            Evse(evse_id, meter=Meter(self.rng.uniform(1_000, 90_000))) for evse_id in range(1, self.profile.evses + 1)
+        ]
+        self.dialect = (Dialect201 if ocpp_version == "2.0.1" else Dialect16)(self)
+        self._token_prefix = f"04{zlib.crc32(identity.encode()):08X}"
+        self.ws = None
+        self.accepted = False
+        self.online = asyncio.Event()  # connected and booted Accepted
+        self.heartbeat_interval = self.profile.heartbeat_interval or 300
+        self.meter_interval_override = None
+        self.registration_status = ""
+        self.boot_count = 0
+        self._interval_changed = asyncio.Event()
+        self._ids = itertools.count(1)
+        self._call_lock = asyncio.Lock()
+        self._pending = None
+        self._offline_queue = []
+        self._tx_lock = asyncio.Lock()
+        self._tasks = set()
+        self._reboot = None  # reset type requested by the CSMS
+        self._connection_ended = asyncio.Event()
+        self.stopping = False
+
+    # --- settings the CSMS may change -------------------------------------------------------
+
+    @property
+    def meter_interval(self):
+        return self.meter_interval_override or self.profile.meter_interval
+
+    def set_heartbeat_interval(self, seconds):
+        self.heartbeat_interval = max(1, seconds)
+        self._interval_changed.set()
+
+    def evse(self, evse_id):
+        for evse in self.evses:
+            if evse.evse_id == evse_id:
+                return evse
+        return None
+
+    def sessions(self):
+        return [evse.session for evse in self.evses if evse.session is not None]
+
+    # --- the connection ---------------------------------------------------------------------
+
+    async def run(self, stop):
+        """Stay connected until `stop` is set; then end running sessions and close."""
+        driver = asyncio.create_task(self._drive(stop)) if self.charges else None
+        failures = 0
+        need_boot = True
+        boot_reason = "PowerUp"
+        try:
+            while not stop.is_set():
+                try:
+                    ws = await self._connect()
+                except (OSError, InvalidHandshake, TimeoutError) as error:
+                    failures += 1
+                    if isinstance(error, InvalidStatus):
+                        self.stats.count(f"refused_http_{error.response.status_code}")
+                    else:
+                        self.stats.count("connect_failures")
+                    await self._sleep_unless(stop, self._backoff(failures))
+                    continue
+                failures = 0
+                await self._hold(ws, stop, need_boot, boot_reason)
+                if stop.is_set():
+                    break
+                if self._reboot is not None:
+                    # The CSMS asked for a reset: come back as a rebooted station.
+                    self._reboot = None
+                    self.stats.count("reboots")
+                    await self._sleep_unless(stop, self.profile.reboot_seconds)
+                    need_boot, boot_reason = True, "RemoteReset"
+                else:
+                    self.stats.count("disconnects")
+                    need_boot, boot_reason = self.boot_on_reconnect, "PowerUp"
+                    await self._sleep_unless(stop, self._backoff(0))
+        finally:
+            self.stopping = True
+            for task in [driver, *self._tasks]:
+                if task is not None:
+                    task.cancel()
+            if driver is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await driver
+
+    async def _connect(self):
+        headers = {}
+        if self.password:
+            token = base64.b64encode(f"{self.identity}:{self.password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        return await connect(
+            f"{self.url}/{quote(self.identity, safe='')}",
+            subprotocols=[f"ocpp{self.ocpp_version}"],
+            additional_headers=headers,
+            compression="deflate" if self.profile.deflate else None,
+            open_timeout=30,
+            # The CSMS pings us (and we pong); a second ping stream per station adds only load.
+            ping_interval=None,
+            close_timeout=2,
+            proxy=None,
+            user_agent_header=f"csms-simulator ({self.dialect.vendor})",
+        )
+
+    def _backoff(self, failures):
+        low, high = self.profile.reconnect_min, self.profile.reconnect_max
+        return min(high, low * 2 ** max(0, failures - 1)) + self.rng.uniform(0, low)
+
+    async def _sleep_unless(self, stop, seconds):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+
+    async def _hold(self, ws, stop, need_boot, boot_reason):
+        """Serve one connection until it closes, a reset reboots us, or `stop` is set."""
+        self.ws = ws
+        self._connection_ended.clear()
+        self.stats.connected += 1
+        self.stats.count("connects")
+        reader = asyncio.create_task(self._read(ws))
+        online = asyncio.create_task(self._online(need_boot, boot_reason))
+        stopper = asyncio.create_task(stop.wait())
+        ended = asyncio.create_task(self._connection_ended.wait())
+        try:
+            await asyncio.wait({online, stopper, ended}, return_when=asyncio.FIRST_COMPLETED)
+            if online.done() and not online.cancelled() and online.exception() is not None:
+                error = online.exception()
+                # A call timeout is counted already; the station reconnects as a real one would.
+                if not isinstance(error, (NotConnected, ConnectionClosed, TimeoutError)):
+                    logger.warning("%s: session failed: %r", self.identity, error)
+                    self.stats.count("session_failures")
+            if stop.is_set() and self.online.is_set():
+                await self._end_sessions(reason="Local")
+        finally:
+            for task in (online, stopper, ended):
+                task.cancel()
+            if online.done() and not online.cancelled():
+                online.exception()  # seen above; keeps asyncio from reporting it unretrieved
+            self._set_offline()
+            self.stats.connected -= 1
+            with contextlib.suppress(Exception):
+                await ws.close()
+            reader.cancel()
+            self.ws = None
+
+    async def _end_sessions(self, reason, within=10.0):
+        """Drivers stop charging and leave; wait (bounded) until every session has ended."""
+        for session in self.sessions():
+            session.request_stop(reason)
+        deadline = time.monotonic() + within
+        while self.sessions() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
+    def _set_offline(self):
+        if self.accepted:
+            self.stats.accepted -= 1
+        self.accepted = False
+        self.online.clear()
+
+    async def _online(self, need_boot, boot_reason):
+        if need_boot:
+            await self._boot(boot_reason)
+        else:
+            # Reconnected without a reboot: the CSMS still knows us as Accepted.
+            self.registration_status = "Accepted"
+        self.accepted = True
+        self.stats.accepted += 1
+        if need_boot:
+            for action, payload in self.dialect.status_notifications():
+                await self.call(action, payload)
+        await self._drain_offline_queue()
+        self.online.set()
+        while True:
+            self._interval_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._interval_changed.wait(), self.heartbeat_interval)
+                continue
+            await self.call("Heartbeat", {})
+
+    async def _boot(self, reason):
+        while True:
+            answer = await self.call("BootNotification", self.dialect.boot_payload(reason))
+            self.boot_count += 1
+            self.registration_status = answer["status"]
+            interval = answer.get("interval") or 0
+            if answer["status"] == "Accepted":
+                if self.profile.heartbeat_interval is None and interval > 0:
+                    self.heartbeat_interval = interval
+                self.stats.count("boots_accepted")
+                return
+            # Pending or Rejected: retry after the interval given (the CSMS may configure us
+            # meanwhile; the reader answers its calls).
+            self.stats.count(f"boots_{answer['status'].lower()}")
+            await asyncio.sleep(interval if interval > 0 else 10)
+
+    # --- frames -----------------------------------------------------------------------------
+
+    async def _read(self, ws):
+        try:
+            async for text in ws:
+                try:
+                    frame = json.loads(text)
+                except ValueError:
+                    self.stats.count("bad_frames")
+                    continue
+                if not isinstance(frame, list) or len(frame) < 3:
+                    self.stats.count("bad_frames")
+                    continue
+                if frame[0] == 2 and len(frame) == 4:
+                    await self._answer(ws, frame[1], frame[2], frame[3])
+                elif frame[0] in (3, 4):
+                    pending = self._pending
+                    if pending is not None and pending[0] == frame[1] and not pending[1].done():
+                        pending[1].set_result(frame)
+                    else:
+                        self.stats.count("unmatched_answers")
+        except ConnectionClosed:
+            pass
+        finally:
+            self._connection_ended.set()
+            pending = self._pending
+            if pending is not None and not pending[1].done():
+                pending[1].set_exception(NotConnected("connection closed"))
+
+    async def _answer(self, ws, message_id, action, payload):
+        self.stats.answered[action] += 1
+        follow_up = None
+        try:
+            result, follow_up = self.dialect.answer(action, payload if isinstance(payload, dict) else {})
+            text = json.dumps([3, message_id, result])
+        except CommandError as error:
+            text = json.dumps([4, message_id, error.code, error.description, {}])
+        except Exception:
+            logger.exception("%s: failed to answer %s", self.identity, action)
+            text = json.dumps([4, message_id, "InternalError", "simulator failed", {}])
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(text)
+        if follow_up is not None:
+            self.spawn(follow_up)
+
+    def spawn(self, coroutine):
+        """Run a follow-up (e.g. the message a TriggerMessage asked for) beside the reader."""
+        task = asyncio.create_task(self._guard(coroutine))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _guard(self, coroutine):
+        try:
+            await coroutine
+        except (NotConnected, ConnectionClosed, CallFailed, TimeoutError):
+            pass
+        except Exception:
+            logger.exception("%s: follow-up failed", self.identity)
+
+    async def call(self, action, payload, timeout=None):
+        """Send a CALL and return the answer payload (one outstanding CALL at a time)."""
+        async with self._call_lock:
+            ws = self.ws
+            if ws is None or self._connection_ended.is_set():
+                raise NotConnected(action)
+            message_id = str(next(self._ids))
+            future = asyncio.get_running_loop().create_future()
+            # A connection lost after a timeout fails a future nobody awaits any more.
+            future.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._pending = (message_id, future)
+            started = time.monotonic()
+            try:
+                await ws.send(json.dumps([2, message_id, action, payload], separators=(",", ":")))
+                self.stats.sent[action] += 1
+                frame = await asyncio.wait_for(future, timeout or self.profile.call_timeout)
+            except TimeoutError:
+                self.stats.count("call_timeouts")
+                raise
+            except ConnectionClosed as error:
+                raise NotConnected(action) from error
+            finally:
+                self._pending = None
+            self.stats.call_done(action, time.monotonic() - started)
+        if frame[0] == 4:
+            code = frame[2] if len(frame) > 2 else "?"
+            self.stats.errors[(action, code)] += 1
+            raise CallFailed(code, frame[3] if len(frame) > 3 else "")
+        return frame[2]
+
+    # --- transaction messages survive disconnections ----------------------------------------
+
+    async def send_transaction_message(self, action, payload):
+        """Send now, or queue until back online (transaction messages are never dropped)."""
+        async with self._tx_lock:
+            if self.online.is_set() and not self._offline_queue:
+                try:
+                    return await self.call(action, payload)
+                except NotConnected:
+                    pass
+            self._offline_queue.append((action, self.dialect.mark_offline(action, payload)))
+            self.stats.count("queued_offline")
+            return None
+
+    async def _drain_offline_queue(self):
+        async with self._tx_lock:
+            while self._offline_queue:
+                action, payload = self._offline_queue[0]
+                with contextlib.suppress(CallFailed):
+                    await self.call(action, payload)
+                self._offline_queue.pop(0)
+
+    # --- drivers ----------------------------------------------------------------------------
+
+    async def _drive(self, stop):
+        """Drivers arrive, plug in, charge for a while and leave, on every EVSE."""
+        await asyncio.gather(*(self._drive_evse(evse, stop) for evse in self.evses))
+
+    async def _drive_evse(self, evse, stop):
+        low, high = self.profile.idle_seconds
+        while not stop.is_set():
+            await self._sleep_unless(stop, self.rng.uniform(low, high))
+            if stop.is_set():
+                return
+            await self.online.wait()
+            if evse.busy or not evse.operative:
+                continue
+            token = self.rng.choice(self.profile.id_tokens) if self.profile.id_tokens else (self.regular_token(evse))
+            await self.charge(evse, token)
+
+    async def charge(self, evse, id_token, remote_start_id=None, duration=None):
+        """One session on `evse`, from plug-in to the car leaving; the energy is recorded."""
+        low, high = self.profile.session_seconds
+        duration = duration or self.rng.uniform(low, high)
+        peak = self.profile.max_power_w * self.rng.uniform(0.4, 1.0)
+        session = Session(
+            evse=evse,
+            id_token=id_token,
+            curve=PowerCurve(peak, duration),
+            started_at=time.monotonic(),
+            remote_start_id=remote_start_id,
+        )
+        evse.session = session
+        evse.remote_start = None
+        try:
+            if not await self.dialect.begin_session(session):
+                self.stats.count("sessions_refused")
+                return None
+            self.stats.charging += 1
+            try:
+                await self._meter_until_stopped(session, duration)
+            finally:
+                self.stats.charging -= 1
+            meter_stop = evse.meter.advance(0.0)
+            await self.dialect.end_session(session, meter_stop)
+            record = {
+                "identity": self.identity,
+                "ocpp_version": self.ocpp_version,
+                "evse_id": evse.evse_id,
+                "transaction_id": session.transaction_id,
+                "id_token": id_token,
+                "meter_start": session.meter_start,
+                "meter_stop": meter_stop,
+                "energy_wh": meter_stop - session.meter_start,
+                "stop_reason": session.stop_reason or "Local",
+            }
+            self.stats.sessions.append(record)
+            return record
+        except (NotConnected, CallFailed, TimeoutError) as error:
+            self.stats.count("sessions_aborted")
+            logger.info("%s: session aborted: %r", self.identity, error)
+            return None
+        finally:
+            evse.session = None
+            evse.meter.power_w = 0.0
+
+    async def _meter_until_stopped(self, session, duration):
+        evse = session.evse
+        evse.meter.advance(0.0)
+        while True:
+            elapsed = time.monotonic() - session.started_at
+            remaining = duration - elapsed
+            if remaining <= 0 or session.stop_requested.is_set() or self.stopping:
+                return
+            wait = min(self.meter_interval, remaining)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(session.stop_requested.wait(), wait)
+                return
+            if time.monotonic() - session.started_at >= duration:
+                return
+            evse.meter.advance(self.power_for(session))
+            await self.dialect.meter_sample(session, "Sample.Periodic")
+
+    def regular_token(self, evse):
+        """One of the three regulars of this EVSE: an ISO 14443 UID in hex, at most 20
+        characters (a 1.6 idTag), never presented at two EVSEs at once."""
+        return f"{self._token_prefix}{evse.evse_id:02X}{self.rng.randrange(3):02X}"
+
+    def power_for(self, session):
+        power = session.curve.power_at(time.monotonic() - session.started_at)
+        limits = [limit for limit in (session.evse.limit_w, self.station_limit_w) if limit is not None]
+        return max(0.0, min([power, *limits]))
+
+    station_limit_w = None
+
+    def new_transaction_id(self):
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))

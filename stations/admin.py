@@ -1,0 +1,40 @@
+from django.contrib import admin
+
+from .models import Connector, Evse, Station
+
+
+class EvseInline(admin.TabularInline):
+    model = Evse
+    extra = 0
+
+
+class ConnectorInline(admin.TabularInline):
+    model = Connector
+    extra = 0
+    readonly_fields = ["status", "error_code", "info", "vendor_error_code", "status_at", "updated_at"]
+
+
+@admin.register(Station)
+class StationAdmin(admin.ModelAdmin):
+    list_display = ["identity", "online", "ocpp_version", "registration_policy",
+                    "registration_status", "vendor_name", "model", "last_message_at"]
+    list_filter = ["online", "ocpp_version", "registration_status", "registration_policy"]
+    search_fields = ["identity", "description", "serial_number"]
+    readonly_fields = ["password_hash", "registration_status", "ocpp_version", "online",
+                       "connection_changed_at", "last_message_at", "remote_address",
+                       "vendor_name", "model", "serial_number", "firmware_version", "modem_iccid",
+                       "modem_imsi", "boot_reason", "last_boot_at", "status", "error_code"]
+    inlines = [EvseInline, ConnectorInline]
+
+
+@admin.register(Evse)
+class EvseAdmin(admin.ModelAdmin):
+    list_display = ["station", "evse_id"]
+    search_fields = ["station__identity"]
+
+
+@admin.register(Connector)
+class ConnectorAdmin(admin.ModelAdmin):
+    list_display = ["station", "evse", "connector_id", "status", "error_code", "status_at"]
+    list_filter = ["status"]
+    search_fields = ["station__identity"]

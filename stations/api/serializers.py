@@ -1,0 +1,84 @@
+from rest_framework import serializers
+
+from stations.models import Connector, Evse, Station
+
+
+class ConnectorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Connector
+        fields = ["connector_id", "status", "error_code", "info", "vendor_error_code", "status_at",
+                  "updated_at"]
+
+
+class EvseSerializer(serializers.ModelSerializer):
+    connectors = ConnectorSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Evse
+        fields = ["evse_id", "connectors"]
+
+
+class StationSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:station-detail", lookup_field="identity"
+    )
+    password = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, min_length=16, max_length=40,
+        help_text="HTTP Basic auth password the station must present (16-40 characters; "
+                  "blank removes it).",
+    )
+    has_password = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Station
+        fields = [
+            "url", "identity", "description", "password", "has_password", "registration_policy",
+            "registration_status", "ocpp_version", "online", "connection_changed_at",
+            "last_message_at", "remote_address", "vendor_name", "model", "serial_number",
+            "firmware_version", "modem_iccid", "modem_imsi", "boot_reason", "last_boot_at",
+            "status", "error_code", "created_at",
+        ]
+        read_only_fields = [
+            "registration_status", "ocpp_version", "online", "connection_changed_at",
+            "last_message_at", "remote_address", "vendor_name", "model", "serial_number",
+            "firmware_version", "modem_iccid", "modem_imsi", "boot_reason", "last_boot_at",
+            "status", "error_code", "created_at",
+        ]
+
+    def get_has_password(self, station) -> bool:
+        return bool(station.password_hash)
+
+    def validate_identity(self, value):
+        if "/" in value or not value.isprintable() or value != value.strip():
+            raise serializers.ValidationError("Identity must be printable, without '/' or spaces around it.")
+        if self.instance is not None and value != self.instance.identity:
+            raise serializers.ValidationError("A station's identity cannot change.")
+        return value
+
+
+class StationDetailSerializer(StationSerializer):
+    evses = EvseSerializer(many=True, read_only=True)
+    connectors = serializers.SerializerMethodField(
+        help_text="Connectors directly under the station (OCPP 1.6)."
+    )
+
+    class Meta(StationSerializer.Meta):
+        fields = StationSerializer.Meta.fields + ["evses", "connectors"]
+
+    def get_connectors(self, station) -> list[dict]:
+        return ConnectorSerializer(
+            [c for c in station.connectors.all() if c.evse_id is None], many=True
+        ).data
+
+
+class ResetSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Immediate", "OnIdle", "Hard", "Soft"], default="Immediate")
+    evse_id = serializers.IntegerField(required=False, min_value=0)
+    wait = serializers.FloatField(required=False, default=0, min_value=0)
+
+
+class TriggerMessageSerializer(serializers.Serializer):
+    requested_message = serializers.CharField(max_length=64)
+    evse_id = serializers.IntegerField(required=False, min_value=0)
+    connector_id = serializers.IntegerField(required=False, min_value=0)
+    wait = serializers.FloatField(required=False, default=0, min_value=0)

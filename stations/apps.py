@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class StationsConfig(AppConfig):
+    name = "stations"
+
+    def ready(self):
+        from csms.ocpp import lifecycle
+
+        from . import handlers  # noqa: F401  (registers the OCPP handlers)
+        from .directory import StationsDirectory
+
+        lifecycle.install_directory(StationsDirectory())

@@ -1,0 +1,73 @@
+"""The stations app's part in every OCPP session: admission, connection state and the boot gate."""
+import hashlib
+import hmac
+
+from csms.ocpp.framing import OcppError
+from csms.ocpp.lifecycle import Admission, StationDirectory
+
+from . import actions
+from .models import Station
+
+# B02: a Pending station may answer what the CSMS asked of it (reports after GetBaseReport,
+# GetReport, GetMonitoringReport) besides booting again; everything else waits for Accepted.
+ALLOWED_WHILE_PENDING = {"BootNotification", "NotifyReport", "NotifyMonitoringReport"}
+
+# A verified (identity, password hash) -> digest of the password, so a reconnect storm does not
+# pay the password hasher's deliberate cost once per socket. A changed hash misses the cache.
+_verified = {}
+
+
+def _password_matches(station, password):
+    key = (station.identity, station.password_hash)
+    digest = hashlib.sha256(password.encode()).digest()
+    known = _verified.get(key)
+    if known is not None:
+        return hmac.compare_digest(known, digest)
+    if station.check_password(password):
+        _verified[key] = digest
+        return True
+    return False
+
+
+class StationsDirectory(StationDirectory):
+    def admit(self, identity, ocpp_version, basic_auth, remote_address):
+        station = Station.objects.filter(identity=identity).first()
+        if station is None:
+            try:
+                station = actions.register_unknown_station(identity)
+            except actions.RegistrationRefused:
+                return Admission(False, 404, "Unknown charging station")
+        if station.password_hash:
+            # Security profile 1/2: username is the identity (BRIEF §1); never log the password.
+            if basic_auth is None:
+                return Admission(False, 401, "HTTP Basic authentication required")
+            username, password = basic_auth
+            if username != identity or not _password_matches(station, password):
+                return Admission(False, 401, "Wrong identity or password")
+        return Admission(True, station_pk=station.pk,
+                         registration_status=station.registration_status)
+
+    def connected(self, session):
+        actions.mark_connected(session.station_pk, session.ocpp_version, session.remote_address)
+
+    def disconnected(self, session):
+        actions.mark_disconnected(session.station_pk)
+
+    def seen(self, session):
+        actions.touch(session.station_pk)
+
+    def check_call(self, session, action):
+        # BRIEF §2: until its boot is Accepted a station may send nothing but BootNotification
+        # (and, while Pending, the reports the CSMS asked for).
+        if session.accepted or action == "BootNotification":
+            return None
+        if session.registration_status == Station.RegistrationStatus.PENDING and action in ALLOWED_WHILE_PENDING:
+            return None
+        return OcppError(
+            "SecurityError", f"{action} refused: the station's BootNotification has not been Accepted"
+        )
+
+    def may_send(self, session, action):
+        if session.registration_status == Station.RegistrationStatus.REJECTED:
+            return "The station's boot was Rejected: the CSMS sends it nothing"
+        return None

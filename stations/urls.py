@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "stations"
+urlpatterns = [
+    path("", views.station_list, name="list"),
+    path("counts/", views.station_counts, name="counts"),
+    path("register-station/", views.station_register, name="register"),
+    path("schemas/<str:ocpp_version>/<str:action>/", views.action_schema, name="action-schema"),
+    path("stations/<str:identity>/", views.station_detail, name="detail"),
+    path("stations/<str:identity>/log/", views.station_log, name="log"),
+    path("stations/<str:identity>/commands/", views.station_commands, name="commands"),
+    path("stations/<str:identity>/reset/", views.station_reset, name="reset"),
+    path("stations/<str:identity>/trigger-message/", views.station_trigger, name="trigger"),
+    path("stations/<str:identity>/send/", views.station_send, name="send"),
+    path("stations/<str:identity>/registration-policy/", views.station_registration_policy,
+         name="registration-policy"),
+]

@@ -1,0 +1,174 @@
+"""Fixtures: one CSMS server process (and, on services, a Celery worker) per test session.
+
+Tests talk to it as stations (real WebSockets) and integrators (real HTTP), and read the
+database it writes through the ORM.
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests import environment
+from tests.station import StationClient
+
+# The dashboard fixtures (logged-in HTTP client, headless Chromium page) for every test module.
+pytest_plugins = ["tests.browser_helpers"]
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = Path(os.environ.get("CSMS_TEST_LOG_DIR", environment.RUN_DIR))
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not listen on {port} within {timeout} s")
+
+
+class ServerProcess:
+    """A CSMS server (`manage.py runcsms`) in its own process."""
+
+    def __init__(self, name, extra_env=None):
+        self.name = name
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.log_path = LOG_DIR / f"{name}.log"
+        self.extra_env = extra_env or {}
+        self.process = None
+
+    def start(self):
+        env = dict(os.environ, **self.extra_env)
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "runcsms", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, self.process)
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+    def kill(self):
+        """Die without cleaning up, as a crashed process would."""
+        self.process.kill()
+        self.process.wait()
+        self.log.close()
+
+
+CELERY_COMMANDS = {
+    "celery-worker": ["worker", "--pool", "threads", "--concurrency", "4", "--without-gossip",
+                      "--without-mingle", "--without-heartbeat"],
+    "celery-beat": ["beat", "--schedule", str(Path(environment.RUN_DIR) / "celerybeat-schedule")],
+}
+
+
+def start_celery(name):
+    log = open(LOG_DIR / f"{name}.log", "ab")
+    arguments = CELERY_COMMANDS[name]
+    if name == "celery-worker":
+        arguments = arguments + ["--queues", os.environ["CELERY_TASK_DEFAULT_QUEUE"]]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "csms", *arguments, "--loglevel", "INFO"],
+        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+    )
+    return process, log
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker):
+    """The run's database is new (tests/environment.py): migrate it, no test-database copy."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("migrate", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _database(django_db_setup, django_db_blocker):
+    # Tests share the database with a live server process: no per-test transaction to roll back.
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture(scope="session")
+def csms(django_db_setup):
+    """The running CSMS (plus a Celery worker and beat when the backend has a broker)."""
+    celery = []
+    if environment.BACKEND == "services":
+        celery = [start_celery("celery-worker"), start_celery("celery-beat")]
+    server = ServerProcess("server-a").start()
+    yield server
+    server.stop()
+    for process, log in celery:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def operator(django_db_setup, django_db_blocker):
+    from django.contrib.auth.models import User
+    from rest_framework.authtoken.models import Token
+
+    with django_db_blocker.unblock():
+        user = User.objects.create_superuser("operator", "operator@example.com", "operator-password")
+        token = Token.objects.create(user=user)
+    return {"user": user, "password": "operator-password", "token": token.key}
+
+
+@pytest.fixture
+def api(csms, operator):
+    with httpx.Client(base_url=f"{csms.base_url}/api/v1",
+                      headers={"Authorization": f"Token {operator['token']}"},
+                      timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def identity():
+    return f"CS-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def connect_station(csms):
+    """connect_station(identity, version="2.0.1", password=None, boot=True, server=csms)."""
+    opened = []
+
+    def connect(identity, version="2.0.1", password=None, boot=True, server=None, **kwargs):
+        client = StationClient((server or csms).ws_url, identity, version, password, **kwargs)
+        opened.append(client)
+        if boot:
+            answer = client.boot()
+            assert answer["status"] == "Accepted", answer
+        return client
+
+    yield connect
+    for client in opened:
+        client.close()

@@ -1,0 +1,152 @@
+"""Commands out: every outcome recorded, one call outstanding per station, the rest in order."""
+import pytest
+
+from csms.models import Command
+from tests.helpers import eventually
+
+VERSIONS = ["2.0.1", "1.6"]
+
+
+def send(api, identity, action, payload, wait=5):
+    return api.post(f"/stations/{identity}/commands/",
+                    json={"action": action, "payload": payload, "wait": wait})
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_accepted(api, connect_station, identity, version):
+    station = connect_station(identity, version)
+    station.answers["ClearCache"] = {"status": "Accepted"}
+    response = send(api, identity, "ClearCache", {})
+    assert response.status_code == 201
+    command = response.json()
+    assert command["status"] == "accepted"
+    assert command["response"] == {"status": "Accepted"}
+    assert command["sent_at"] and command["finished_at"] and command["duration_ms"] is not None
+    assert response.headers["Location"] == command["url"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_rejected(api, connect_station, identity, version):
+    station = connect_station(identity, version)
+    station.answers["ClearCache"] = {"status": "Rejected"}
+    command = send(api, identity, "ClearCache", {}).json()
+    assert command["status"] == "rejected"
+    assert command["response"] == {"status": "Rejected"}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_station_answers_callerror(api, connect_station, identity, version):
+    station = connect_station(identity, version, auto_answer=False)
+    response = send(api, identity, "ClearCache", {}, wait=0)
+    assert response.status_code == 202
+    message_id, action, payload = station.next_call()
+    assert action == "ClearCache"
+    station.reply_error(message_id, "NotSupported", "no cache here")
+    command = eventually(lambda: Command.objects.filter(pk=response.json()["id"], status="error").first())
+    assert (command.error_code, command.error_description) == ("NotSupported", "no cache here")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_answer_failing_its_schema_is_an_error(api, connect_station, identity, version):
+    station = connect_station(identity, version)
+    station.answers["ClearCache"] = {"status": "Maybe"}
+    command = send(api, identity, "ClearCache", {}).json()
+    assert command["status"] == "error"
+    assert command["error_code"] == "PropertyConstraintViolation"
+    assert command["response"] == {"status": "Maybe"}
+
+
+def test_timeout_then_next_call_goes_out(api, connect_station, identity):
+    station = connect_station(identity, auto_answer=False)
+    first = send(api, identity, "ClearCache", {}, wait=0).json()
+    station.next_call()  # never answered
+    second = send(api, identity, "Reset", {"type": "Immediate"}, wait=0).json()
+    # OCPP_CALL_TIMEOUT is 3 s in tests.
+    timed_out = eventually(lambda: Command.objects.filter(pk=first["id"], status="timeout").first(), timeout=8)
+    assert "No answer" in timed_out.error_description
+    message_id, action, _ = station.next_call(timeout=5)
+    assert action == "Reset"
+    station.reply(message_id, {"status": "Accepted"})
+    eventually(lambda: Command.objects.filter(pk=second["id"], status="accepted").exists())
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_offline_station_gets_offline_at_once(api, connect_station, identity, version):
+    connect_station(identity, version).close()
+    eventually(lambda: not api.get(f"/stations/{identity}/").json()["online"])
+    response = send(api, identity, "ClearCache", {}, wait=0)
+    assert response.status_code == 201
+    assert response.json()["status"] == "offline"
+
+
+def test_calls_queue_one_at_a_time_in_order(api, connect_station, identity):
+    station = connect_station(identity, auto_answer=False)
+    ids = [send(api, identity, "TriggerMessage", {"requestedMessage": message}, wait=0).json()["id"]
+           for message in ("Heartbeat", "StatusNotification", "BootNotification")]
+    seen = []
+    for expected in ("Heartbeat", "StatusNotification", "BootNotification"):
+        message_id, action, payload = station.next_call()
+        seen.append(payload["requestedMessage"])
+        # Nothing else is sent while this call is outstanding.
+        assert station.received_calls.empty()
+        assert Command.objects.filter(pk__in=ids, status="sent").count() == 1
+        station.reply(message_id, {"status": "Accepted"})
+    assert seen == ["Heartbeat", "StatusNotification", "BootNotification"]
+    eventually(lambda: Command.objects.filter(pk__in=ids, status="accepted").count() == 3)
+
+
+def test_station_calls_interleave_with_outstanding_csms_call(api, connect_station, identity):
+    station = connect_station(identity, auto_answer=False)
+    command = send(api, identity, "ClearCache", {}, wait=0).json()
+    message_id, _, _ = station.next_call()
+    assert "currentTime" in station.call("Heartbeat", {})  # while the CSMS's call is open
+    station.reply(message_id, {"status": "Accepted"})
+    eventually(lambda: Command.objects.filter(pk=command["id"], status="accepted").exists())
+
+
+def test_invalid_payload_is_refused_before_sending(api, connect_station, identity):
+    station = connect_station(identity)
+    response = send(api, identity, "Reset", {"type": "Sideways"})
+    assert response.status_code == 400
+    assert "type" in response.json()["detail"]
+    response = send(api, identity, "BootNotification", {})
+    assert response.status_code == 400
+    assert "sent by stations" in response.json()["detail"]
+    response = send(api, identity, "GetConfiguration", {})  # a 1.6 action, station speaks 2.0.1
+    assert response.status_code == 400
+    assert station.received_calls.empty()
+
+
+@pytest.mark.parametrize("version,reset_type,expected", [
+    ("2.0.1", "Hard", {"type": "Immediate"}), ("1.6", "OnIdle", {"type": "Soft"}),
+])
+def test_typed_reset_speaks_the_station_version(api, connect_station, identity, version, reset_type, expected):
+    station = connect_station(identity, version)
+    response = api.post(f"/stations/{identity}/reset/", json={"type": reset_type, "wait": 5})
+    assert response.json()["status"] == "accepted"
+    _, action, payload = station.next_call()
+    assert (action, payload) == ("Reset", expected)
+
+
+@pytest.mark.parametrize("version,body,expected", [
+    ("2.0.1", {"requested_message": "StatusNotification", "evse_id": 1, "connector_id": 1},
+     {"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}),
+    ("1.6", {"requested_message": "StatusNotification", "connector_id": 1},
+     {"requestedMessage": "StatusNotification", "connectorId": 1}),
+])
+def test_typed_trigger_message(api, connect_station, identity, version, body, expected):
+    station = connect_station(identity, version)
+    response = api.post(f"/stations/{identity}/trigger-message/", json=dict(body, wait=5))
+    assert response.json()["status"] == "accepted"
+    _, action, payload = station.next_call()
+    assert (action, payload) == ("TriggerMessage", expected)
+
+
+def test_command_detail_and_list(api, connect_station, identity):
+    connect_station(identity)
+    created = send(api, identity, "ClearCache", {}).json()
+    assert api.get(f"/commands/{created['id']}/").json()["status"] == "accepted"
+    listed = api.get("/commands/", params={"identity": identity}).json()
+    assert [c["id"] for c in listed["results"]] == [created["id"]]
+    assert api.get(f"/stations/{identity}/commands/").json()["count"] == 1
+    assert api.get("/commands/999999999/").status_code == 404

@@ -1,0 +1,52 @@
+"""The message log: every frame in and out, with direction, action, id, timing and outcome."""
+from datetime import timedelta
+
+from django.utils import timezone
+
+from csms.models import MessageLogEntry
+from csms.ocpp import messagelog
+from tests.helpers import eventually
+
+
+def test_frames_in_and_out_are_logged(api, connect_station, identity):
+    station = connect_station(identity)
+    station.call("Heartbeat", {})
+    api.post(f"/stations/{identity}/commands/", json={"action": "ClearCache", "payload": {}, "wait": 5})
+    entries = eventually(lambda: (lambda rows: rows if len(rows) >= 6 else None)(
+        api.get(f"/stations/{identity}/messages/").json()["results"]))
+    seen = {(e["direction"], e["message_type"], e["action"]) for e in entries}
+    assert {("in", 2, "BootNotification"), ("out", 3, "BootNotification"), ("in", 2, "Heartbeat"),
+            ("out", 3, "Heartbeat"), ("out", 2, "ClearCache"), ("in", 3, "ClearCache")} <= seen
+    answer = next(e for e in entries if e["direction"] == "in" and e["action"] == "ClearCache")
+    assert answer["outcome"] == "ok" and answer["duration_ms"] is not None
+    assert '"Accepted"' in answer["frame"]
+
+
+def test_errors_are_logged_with_their_code(api, connect_station, identity):
+    station = connect_station(identity)
+    station.socket.send("garbage")
+    station.call("Heartbeat", {})
+    answers = eventually(lambda: api.get(f"/stations/{identity}/messages/",
+                                         params={"outcome": "RpcFrameworkError"}).json()["results"])
+    assert {(e["direction"], e["message_id"]) for e in answers} == {("in", ""), ("out", "-1")}
+    inbound = MessageLogEntry.objects.get(identity=identity, direction="in", frame="garbage")
+    assert inbound.outcome == "RpcFrameworkError"
+
+
+def test_filters_and_bad_filter(api, connect_station, identity):
+    connect_station(identity)
+    eventually(lambda: MessageLogEntry.objects.filter(identity=identity).count() >= 2)
+    only_in = api.get(f"/stations/{identity}/messages/", params={"direction": "in"}).json()["results"]
+    assert only_in and all(e["direction"] == "in" for e in only_in)
+    bad = api.get(f"/stations/{identity}/messages/", params={"since": "yesterday-ish"})
+    assert bad.status_code == 400 and "since" in bad.json()["detail"]
+
+
+def test_retention_purges_old_frames(identity):
+    old = MessageLogEntry.objects.create(identity=identity, timestamp=timezone.now() - timedelta(days=40),
+                                         direction="in", frame="[]")
+    recent = MessageLogEntry.objects.create(identity=identity, timestamp=timezone.now(), direction="in",
+                                            frame="[]")
+    messagelog.purge(retention_days=30)
+    assert not MessageLogEntry.objects.filter(pk=old.pk).exists()
+    assert MessageLogEntry.objects.filter(pk=recent.pk).exists()

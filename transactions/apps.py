@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class TransactionsConfig(AppConfig):
+    name = "transactions"
+
+    def ready(self):
+        from . import handlers  # noqa: F401  (registers the OCPP handlers)
+        from . import receivers  # noqa: F401  (applies stations' answers as they arrive)
+        # Registers the periodic tasks in every process, not only in Celery workers (the
+        # embedded default runs the beat schedule inside the server).
+        from . import tasks  # noqa: F401

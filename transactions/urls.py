@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "transactions"
+urlpatterns = [
+    path("transactions/", views.transaction_list, name="list"),
+    path("transactions/export.csv", views.transaction_export, name="export"),
+    path("transactions/<int:pk>/", views.transaction_detail, name="detail"),
+    path("id-tokens/", views.token_list, name="tokens"),
+    path("transactions/stations/<str:identity>/control/", views.station_control,
+         name="station-control"),
+]

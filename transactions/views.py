@@ -1,0 +1,127 @@
+"""Dashboard pages for charging: the live transactions list, one transaction with its chart and
+event timeline, token management, and the start/stop/unlock buttons of the station page."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from csms.ocpp import outbound
+from stations import commands as station_commands
+from stations.models import Station
+
+from . import actions, charts, commands
+from .filters import TransactionFilter
+from .forms import IdTokenForm, IdTokenImportForm
+from .models import IdToken, Transaction
+from .reports import transactions_csv_response
+
+
+def _filtered(request):
+    return TransactionFilter(request.GET, Transaction.objects.select_related("station")).qs
+
+
+@login_required
+def transaction_list(request):
+    page = Paginator(_filtered(request), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "transactions": page.object_list, "query": request.GET.urlencode(),
+               "filters": request.GET}
+    if request.GET.get("partial"):
+        # The page refreshes its rows with this every few seconds (live list).
+        return render(request, "transactions/_transaction_rows.html", context)
+    return render(request, "transactions/transaction_list.html", context)
+
+
+@login_required
+def transaction_export(request):
+    return transactions_csv_response(_filtered(request))
+
+
+@login_required
+def transaction_detail(request, pk):
+    transaction = get_object_or_404(
+        Transaction.objects.select_related("station", "tariff", "id_token", "reservation"), pk=pk)
+    context = {
+        "transaction": transaction,
+        "events": transaction.events.order_by("seq_no", "timestamp", "id"),
+        "meter_values": transaction.meter_values.order_by("timestamp", "id")[:500],
+        "chart": charts.energy_and_power(transaction),
+        "remote_starts": transaction.remote_starts.all(),
+    }
+    return render(request, "transactions/transaction_detail.html", context)
+
+
+@login_required
+def token_list(request):
+    form, import_form = IdTokenForm(), IdTokenImportForm()
+    if request.method == "POST":
+        if request.POST.get("form") == "import":
+            import_form = IdTokenImportForm(request.POST, request.FILES)
+            if import_form.is_valid():
+                try:
+                    text = import_form.cleaned_data["file"].read().decode("utf-8-sig")
+                    counts = actions.import_tokens_csv(text)
+                except (UnicodeDecodeError, actions.InvalidRequest) as error:
+                    messages.error(request, f"Import failed: {error}")
+                else:
+                    messages.info(request, f"Imported: {counts['created']} created, "
+                                           f"{counts['updated']} updated")
+                    return redirect("transactions:tokens")
+        elif request.POST.get("form") == "status":
+            token = get_object_or_404(IdToken, pk=request.POST.get("token"))
+            try:
+                actions.set_token_status(token, request.POST.get("status", ""))
+            except actions.InvalidRequest as error:
+                messages.error(request, str(error))
+            return redirect("transactions:tokens")
+        else:
+            form = IdTokenForm(request.POST)
+            if form.is_valid():
+                token = actions.save_token(form)
+                messages.info(request, f"Token {token} saved")
+                return redirect("transactions:tokens")
+    tokens = IdToken.objects.select_related("group").order_by("id_token")
+    query = request.GET.get("q", "").strip()
+    if query:
+        tokens = tokens.filter(id_token__icontains=query)
+    page = Paginator(tokens, 100).get_page(request.GET.get("page"))
+    return render(request, "transactions/token_list.html", {
+        "page": page, "tokens": page.object_list, "form": form, "import_form": import_form,
+        "query": query, "statuses": IdToken.Status.values})
+
+
+@login_required
+@require_POST
+def station_control(request, identity):
+    """The station page's charging buttons: start, stop, unlock."""
+    station = get_object_or_404(Station, identity=identity)
+    source = f"dashboard:{request.user.username}"
+    kind = request.POST.get("command")
+    try:
+        if kind == "start":
+            token = commands.token_by_reference(request.POST.get("id_token", "").strip())
+            command = commands.start_transaction(station, token, _int(request.POST.get("evse_id")),
+                                                 source=source)
+        elif kind == "stop":
+            command = commands.stop_transaction(station, request.POST.get("transaction_id", ""),
+                                                source=source)
+        elif kind == "unlock":
+            command = station_commands.unlock_connector(
+                station, _int(request.POST.get("connector_id")) or 1,
+                _int(request.POST.get("evse_id")), source=source)
+        else:
+            messages.error(request, f"Unknown command {kind!r}")
+            return redirect("stations:detail", identity=identity)
+    except (outbound.InvalidCommand, actions.InvalidRequest,
+            station_commands.StationNotReady) as error:
+        messages.error(request, str(error))
+    else:
+        messages.info(request, f"{command.action} sent: {command.status}")
+    return redirect("stations:detail", identity=identity)
+
+
+def _int(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        raise actions.InvalidRequest(f"{value!r} is not a number") from None
