@@ -107,8 +107,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-else:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A pool per process: under ASGI every API request runs on a fresh thread, which without a
+    # pool opened (and closed) a PostgreSQL connection per request. The OCPP session threads keep
+    # theirs for the life of the process (OCPP_DATABASE_THREADS), so the pool must be larger.
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 24),
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+            "max_idle": 300,
+        },
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer: REDIS_URL, else in-memory (single process) ---------------------------------

@@ -420,7 +420,17 @@ def configuration_report_data(configuration_keys):
 
 
 def settle_report(report):
-    """Read the answer to a report request: Accepted waits for parts; 1.6 answers carry the data."""
+    """Read the answer to a report request: Accepted waits for parts; 1.6 answers carry the data.
+
+    The answer's receiver, an API call waiting for it and the periodic safety net may all get
+    here at once: they take turns on the report's row, so the answer is applied once."""
+    with transaction.atomic():
+        list(Report.objects.select_for_update().filter(pk=report.pk).values_list("pk"))
+        report.refresh_from_db()
+        return _settle_report(report)
+
+
+def _settle_report(report):
     command = report.command
     if report.status != Report.Status.REQUESTED or command is None or not command.is_finished:
         return report
@@ -539,7 +549,17 @@ def _settle_command_items(request, command, items):
 
 
 def settle_variable_request(request):
-    """Store the per-item results of every finished call of the request; True once complete."""
+    """Store the per-item results of every finished call of the request; True once complete.
+
+    Callers race (the answer's receiver, an API call waiting for it, the periodic safety net):
+    they take turns on the request's row, so each result is stored once."""
+    with transaction.atomic():
+        list(VariableRequest.objects.select_for_update().filter(pk=request.pk).values_list("pk"))
+        request.refresh_from_db()
+        return _settle_variable_request(request)
+
+
+def _settle_variable_request(request):
     if request.completed_at is not None:
         return True
     pending = list(request.items.filter(status="", command__isnull=False).select_related("command"))
