@@ -38,7 +38,7 @@ def api_token(backend):
     return result.stdout.strip().splitlines()[-1]
 
 
-async def post_commands(server, token, identities, total, concurrency):
+async def post_commands(api_server, token, identities, total, concurrency):
     queue = asyncio.Queue()
     for index in range(total):
         queue.put_nowait(identities[index % len(identities)])
@@ -46,7 +46,7 @@ async def post_commands(server, token, identities, total, concurrency):
 
     async def client():
         async with httpx.AsyncClient(
-            base_url=f"{server.http}/api/v1", timeout=60, headers={"Authorization": f"Token {token}"}
+            base_url=f"{api_server.http}/api/v1", timeout=60, headers={"Authorization": f"Token {token}"}
         ) as http:
             while not queue.empty():
                 identity = queue.get_nowait()
@@ -80,7 +80,7 @@ def outcomes(database_url, deadline):
     return pending, rows
 
 
-async def run(server, backend, options):
+async def run(server, api_server, backend, options):
     profile = Profile(charging_share=0, deflate=False, call_timeout=60)
     fleet = Fleet(server.url, options.stations, ("2.0.1", "1.6"), profile=profile, ramp_up=2, seed=3, prefix="CMD-")
     await fleet.start()
@@ -111,7 +111,7 @@ async def run(server, backend, options):
     cpu_before = common.cpu_seconds(server.process.pid)
     try:
         posting_s, http, failures = await post_commands(
-            server, token, identities, options.commands, options.concurrency
+            api_server, token, identities, options.commands, options.concurrency
         )
         server_cpu = (common.cpu_seconds(server.process.pid) - cpu_before) / posting_s
         pending, rows = await asyncio.to_thread(outcomes, backend.env["DATABASE_URL"], time.monotonic() + 120)
@@ -126,16 +126,21 @@ def main():
     parser.add_argument("--commands", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--api-process", action="store_true",
+                        help="serve the API from a second server process (stations stay on the first)")
     parser.add_argument("--profile", help="write a py-spy raw profile (GIL holders) of the server")
     options = parser.parse_args()
     common.raise_open_files_limit()
     backend = common.Backend("services", celery_worker=True)
     worker = backend.start_worker()
     server = common.Server(options.server, backend).start()
+    api_server = common.Server(options.server, backend).start() if options.api_process else server
     try:
-        posting_s, http, failures, pending, rows, answered, server_cpu = asyncio.run(run(server, backend, options))
+        posting_s, http, failures, pending, rows, answered, server_cpu = asyncio.run(
+            run(server, api_server, backend, options))
     finally:
         server.stop()
+        api_server.stop()
         backend.close()
     finished = [row for row in rows if row[1] is not None]
     latencies = sorted(float(row[1]) for row in finished)
@@ -150,7 +155,9 @@ def main():
         [
             f"# Commands out ({common.now()})",
             f"machine: {common.machine()}; load average at end {common.load_average()}",
-            f"server: {server.describe()}; backend: {backend.describe()} (pid {worker.pid})",
+            f"server: {server.describe()}"
+            + (f", API served by a second process ({api_server.describe()})" if options.api_process else "")
+            + f"; backend: {backend.describe()} (pid {worker.pid})",
             f"{options.stations} stations, {options.commands} ClearCache commands posted by "
             f"{options.concurrency} concurrent API clients in {posting_s:.1f} s "
             f"(HTTP p50 {1000 * percentile(http, 0.5):.0f} ms, p99 {1000 * percentile(http, 0.99):.0f} ms,"

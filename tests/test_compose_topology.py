@@ -18,7 +18,7 @@ from dockerfile_parse import DockerfileParser
 from tests.conftest import CELERY_COMMANDS, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("migrate", "csms", "worker", "beat")
+APP_SERVICES = ("migrate", "csms", "api", "worker", "beat")
 SHARED_WIRING = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY")
 INTERPOLATION = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?:(?::?[-?])([^}]*))?\}")
 SAMPLE_INTERPOLATION = {"CSMS_HOSTNAME": "csms.example.com", "POSTGRES_PASSWORD": "secret",
@@ -121,7 +121,8 @@ def nginx_seconds(value):
 
 
 def test_every_process_of_the_topology_is_a_service(services):
-    assert set(services) == {"postgres", "redis", "migrate", "csms", "worker", "beat", "proxy"}
+    assert set(services) == {"postgres", "redis", "migrate", "csms", "api", "worker", "beat",
+                             "proxy"}
     # One image for every CSMS process, built from this repository.
     assert {services[name]["build"] for name in APP_SERVICES} == {"."}
     assert len({services[name]["image"] for name in APP_SERVICES}) == 1
@@ -134,7 +135,7 @@ def test_migrate_runs_once_before_every_other_csms_process(services):
     assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
     assert services["migrate"]["restart"] == "no"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for name in ("csms", "worker", "beat"):
+    for name in ("csms", "api", "worker", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully")
 
@@ -152,6 +153,9 @@ def test_server_is_runcsms_as_the_tests_start_it(services, dockerfile):
     # The image's default command is the same server.
     assert json.loads(dockerfile.structure[-1]["value"]) == command
     assert services["csms"]["deploy"]["replicas"] >= 2
+    # API servers are the same server; only the proxy's routing sets them apart.
+    assert services["api"]["command"] == command
+    assert services["api"]["healthcheck"] == services["csms"]["healthcheck"]
 
 
 def test_worker_is_the_worker_the_services_backend_starts(services):
@@ -248,6 +252,13 @@ def test_proxy_forwards_station_and_dashboard_sockets_without_cutting_them(proxy
         # Overwritten, not appended: daphne trusts the first X-Forwarded-For address.
         assert ("X-Forwarded-For", "$remote_addr") in headers, path
         assert ("X-Forwarded-Proto", "$scheme") in headers, path
+    # The REST API goes to the API servers; everything else stays with the socket holders.
+    api_upstream = next(d["block"] for d in directives(proxy_config, "upstream")
+                        if d["args"] == ["csms_api"])
+    assert directives(api_upstream, "server")[0]["args"][0] == "api:8000"
+    assert directives(location(tls_server, "/api/"), "proxy_pass")[0]["args"] == ["http://csms_api"]
+    assert directives(location(tls_server, "/"), "proxy_pass")[0]["args"] == ["http://csms"]
+    assert services["proxy"]["depends_on"]["api"]["condition"] == "service_healthy"
     # A silent station (heartbeat interval, 300 s by default) keeps its socket for hours at least.
     read_timeout = directives(location(tls_server, "/ocpp/"), "proxy_read_timeout")[0]["args"][0]
     assert nginx_seconds(read_timeout) >= 86400

@@ -94,8 +94,8 @@ def send_call(identity, ocpp_version, action, payload, source=""):
     from csms.tasks import deliver_command
 
     transaction.on_commit(lambda: deliver_command.delay(command.pk))
-    if not transaction.get_connection().in_atomic_block:
-        command.refresh_from_db()  # run in-process, delivery may already have an outcome
+    if settings.CELERY_TASK_ALWAYS_EAGER and not transaction.get_connection().in_atomic_block:
+        command.refresh_from_db()  # delivered in-process: it may already have an outcome
     return command
 
 
