@@ -187,6 +187,9 @@ OCPP_SERVER_BEAT_SECONDS = env_float("OCPP_SERVER_BEAT_SECONDS", 5.0)
 OCPP_HANDLER_MODULES = env_list("OCPP_HANDLER_MODULES", [])
 # Threads (each with its own database connection) running the OCPP sessions' queries per process.
 # SQLite takes one writer at a time and its lock waits sleep, so it gets one thread.
+# Stations connecting and booting at once per server process; more wait in the listen backlog
+# (csms/ocpp/admission.py). 0 = no limit.
+OCPP_MAX_ADMISSIONS = env_int("OCPP_MAX_ADMISSIONS", 100)
 OCPP_DATABASE_THREADS = env_int(
     "OCPP_DATABASE_THREADS",
     1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 8,

@@ -320,13 +320,19 @@ def tariff_for(station_pk):
 
 
 def _transaction(station_pk, transaction_id, version):
-    transaction, created = Transaction.objects.get_or_create(
-        station_id=station_pk, transaction_id=transaction_id,
-        defaults={"ocpp_version": version, "tariff": tariff_for(station_pk)},
+    # Serialize writers of one transaction (Postgres; SQLite writers are serialized already). The
+    # tariff and station come along: every event reads them.
+    transaction = (
+        Transaction.objects.select_for_update(of=("self",)).select_related("tariff", "station")
+        .filter(station_id=station_pk, transaction_id=transaction_id).first()
     )
-    if not created:
-        # Serialize writers of one transaction (Postgres); SQLite writers are serialized already.
-        transaction = Transaction.objects.select_for_update().get(pk=transaction.pk)
+    if transaction is None:
+        # A concurrent first event of the same transaction makes this an IntegrityError, which
+        # _retrying answers by running the whole event again (it then finds the row).
+        transaction = Transaction.objects.create(
+            station_id=station_pk, transaction_id=transaction_id, ocpp_version=version,
+            tariff=tariff_for(station_pk),
+        )
     return transaction
 
 
@@ -546,9 +552,12 @@ def derive(transaction):
     if remote_start_id is not None:
         transaction.remote_start_id = remote_start_id
     if start_token:
-        transaction.id_token_value = start_token["idToken"]
-        transaction.id_token_type = start_token.get("type", "")
-        transaction.id_token = find_token(start_token["idToken"], start_token.get("type") or None)
+        value, token_type = start_token["idToken"], start_token.get("type", "")
+        # Every later event of a session names the same start token: look it up once.
+        if not (transaction.id_token_id and transaction.id_token_value == value
+                and transaction.id_token_type == token_type):
+            transaction.id_token = find_token(value, token_type or None)
+        transaction.id_token_value, transaction.id_token_type = value, token_type
     if stop_token:
         transaction.stop_id_token_value = stop_token["idToken"]
         transaction.stop_id_token_type = stop_token.get("type", "")

@@ -14,11 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from asgiref.sync import SyncToAsync
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import connections as db_connections
 
 from . import lifecycle, messagelog, outbound, presence, runtime, schemas
+from .admission import ADMISSION_TIMEOUT, gate as admission_gate
 from .framing import (
     CALL, CALLERROR, CALLRESULT, SUBPROTOCOLS, UNKNOWN_MESSAGE_ID, Call, CallError, CallResult,
     OcppError, call_frame, error_frame, parse_frame, result_frame,
@@ -115,6 +117,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         ocpp_version = SUBPROTOCOLS[subprotocol]
+        self.enter_admission()
         client = self.scope.get("client") or ("", 0)
         remote_address = client[0] if client else ""
         directory = lifecycle.directory()
@@ -122,6 +125,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             identity, ocpp_version, parse_basic_auth(self.scope.get("headers", [])), remote_address,
         )
         if not admission.admitted:
+            self.leave_admission()
             await self.deny(admission)
             return
         self.session = StationSession(
@@ -131,15 +135,41 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
         runtime.ensure_started()
         await self.accept(subprotocol)
-        previous = await database_sync_to_async(presence.register)(self.session)
+        previous = await database_sync_to_async(self.open_session)(directory)
         if previous and previous[1] != self.session.connection_id:
             # One identity, one live socket: the newest wins, wherever the old one lives.
             await self.channel_layer.send(
                 previous[0], {"type": "ocpp.replaced", "connection_id": previous[1]}
             )
-        await database_sync_to_async(directory.connected)(self.session)
         self.last_seen_written = time.monotonic()
         await self.pump()
+
+    def enter_admission(self):
+        admission_gate.enter()
+        self.admission_timer = asyncio.get_running_loop().call_later(
+            ADMISSION_TIMEOUT, self.leave_admission)
+
+    def leave_admission(self):
+        timer, self.admission_timer = getattr(self, "admission_timer", None), None
+        if timer is not None:
+            timer.cancel()
+            admission_gate.leave()
+
+    async def dispatch(self, message):
+        # channels closes stale database connections (a hop to its database thread) before every
+        # event; session queries run on our own pool, which looks after its connections, so
+        # that hop is pure cost on every frame.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    def open_session(self, directory):
+        """Register the socket and mark the station connected: one trip to the database thread."""
+        previous = presence.register(self.session)
+        presence.hold(self.session)
+        directory.connected(self.session)
+        return previous
 
     async def deny(self, admission):
         if DENIAL_EXTENSION in self.scope.get("extensions", {}):
@@ -159,6 +189,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         self.closing = True
+        self.leave_admission()
         session = getattr(self, "session", None)
         if session is None:
             return
@@ -171,6 +202,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
                     error_description="The connection closed before the station answered",
                 )
                 self.outstanding = None
+        presence.release(session)
         was_live = await database_sync_to_async(presence.unregister)(
             session.identity, session.connection_id
         )
@@ -224,6 +256,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return
         text = result_frame(call.message_id, result)
         await self.send(text_data=text)
+        self.leave_admission()
         messagelog.record(session.identity, "out", text, CALLRESULT, call.message_id, call.action,
                           "ok", _ms_since(started), session.connection_id)
         if session.accepted and not was_accepted:

@@ -6,36 +6,75 @@ never captures a command.
 """
 import os
 import socket
+import threading
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from csms.models import ServerProcess, StationPresence
 
 SERVER_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 _server_pk = None  # this process's ServerProcess row, once its first beat created it
+_beat_lock = threading.Lock()
 
 
 def alive_since():
     return timezone.now() - timedelta(seconds=3 * settings.OCPP_SERVER_BEAT_SECONDS)
 
 
+# The sockets this process holds (identity -> session), so that a process whose row a sweep
+# dropped during a stall can put its stations back when it beats again.
+_held = {}
+
+
+def hold(session):
+    _held[session.identity] = session
+
+
+def release(session):
+    if _held.get(session.identity) is session:
+        del _held[session.identity]
+
+
 def beat():
     """Record that this process is alive (creates its row on the first beat)."""
+    # The beat thread and a first connection's register() may both beat at start-up: one at a
+    # time, or both would create the row and one would fail on its unique id.
+    with _beat_lock:
+        _beat()
+
+
+def _beat():
     global _server_pk
     now = timezone.now()
     updated = ServerProcess.objects.filter(server_id=SERVER_ID).update(last_beat_at=now)
     if not updated:
-        # First beat, or the sweep of another process dropped this row after a long stall.
+        # First beat, or another process's sweep dropped this row (and its presences) after a
+        # stall longer than three beats: come back, with every socket still held here.
         _server_pk = ServerProcess.objects.create(
             server_id=SERVER_ID, hostname=socket.gethostname(), pid=os.getpid(),
             started_at=now, last_beat_at=now,
         ).pk
+        _restore_presences(now)
     elif _server_pk is None:
         _server_pk = ServerProcess.objects.values_list("pk", flat=True).get(server_id=SERVER_ID)
+
+
+def _restore_presences(now):
+    sessions = list(_held.values())
+    if not sessions:
+        return
+    # A station that reconnected elsewhere meanwhile keeps its new row (ignore_conflicts).
+    StationPresence.objects.bulk_create([
+        StationPresence(identity=session.identity, server_id=_server_pk,
+                        channel_name=session.channel_name, connection_id=session.connection_id,
+                        ocpp_version=session.ocpp_version, connected_at=now)
+        for session in sessions
+    ], ignore_conflicts=True, batch_size=500)
 
 
 def register(session):
@@ -48,7 +87,8 @@ def register(session):
     except IntegrityError:
         beat()  # another process's sweep dropped this process's row during a stall
         previous = _claim_presence(session)
-    if previous and previous.server.last_beat_at >= alive_since():
+    if previous and (previous.server.server_id == SERVER_ID
+                     or previous.server.last_beat_at >= alive_since()):
         return previous.channel_name, previous.connection_id
     return None
 
@@ -61,16 +101,19 @@ def _claim_presence(session):
             .filter(identity=session.identity)
             .first()
         )
-        StationPresence.objects.update_or_create(
-            identity=session.identity,
-            defaults={
-                "server_id": _server_pk,
-                "channel_name": session.channel_name,
-                "connection_id": session.connection_id,
-                "ocpp_version": session.ocpp_version,
-                "connected_at": timezone.now(),
-            },
-        )
+        fields = {
+            "server_id": _server_pk,
+            "channel_name": session.channel_name,
+            "connection_id": session.connection_id,
+            "ocpp_version": session.ocpp_version,
+            "connected_at": timezone.now(),
+        }
+        # The row is locked (or absent) already: write it directly. Two first connects racing
+        # on an absent row end in an IntegrityError for one; register() retries it.
+        if previous is None:
+            StationPresence.objects.create(identity=session.identity, **fields)
+        else:
+            StationPresence.objects.filter(pk=previous.pk).update(**fields)
     return previous
 
 
@@ -82,25 +125,32 @@ def unregister(identity, connection_id):
     return bool(deleted)
 
 
+def _alive():
+    # This process is alive, however late its own beat (a long write can hold it up); others
+    # are alive while their beat is recent.
+    return Q(server__last_beat_at__gte=alive_since()) | Q(server__server_id=SERVER_ID)
+
+
 def lookup(identity):
     """The live presence of a station, or None when it is not connected to a live process."""
     return (
         StationPresence.objects.select_related("server")
-        .filter(identity=identity, server__last_beat_at__gte=alive_since())
+        .filter(_alive(), identity=identity)
         .first()
     )
 
 
 def live_identities(identities=None):
-    queryset = StationPresence.objects.filter(server__last_beat_at__gte=alive_since())
+    queryset = StationPresence.objects.filter(_alive())
     if identities is not None:
         queryset = queryset.filter(identity__in=identities)
     return set(queryset.values_list("identity", flat=True))
 
 
 def forget_dead_servers():
-    """Drop processes (and their presences) that stopped beating; return their identities."""
-    dead = ServerProcess.objects.filter(last_beat_at__lt=alive_since())
+    """Drop processes (and their presences) that stopped beating; return their identities.
+    The process running this sweep is alive, however late its own beat."""
+    dead = ServerProcess.objects.filter(last_beat_at__lt=alive_since()).exclude(server_id=SERVER_ID)
     identities = list(
         StationPresence.objects.filter(server__in=dead).values_list("identity", flat=True)
     )

@@ -8,8 +8,10 @@ import contextvars
 import importlib
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from asgiref.sync import SyncToAsync
 from celery import current_app
 from celery.schedules import schedule as every
 from channels.db import database_sync_to_async
@@ -73,10 +75,15 @@ def ensure_started():
         _tasks.append(loop.create_task(_run_beat_schedule_forever()))
 
 
+# The beat has a thread (and database connection) of its own: queued behind a backlog of
+# session work it would be late, and a late beat makes other processes count this one dead.
+_beat_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="server-beat")
+
+
 async def _beat_forever():
     while True:
         try:
-            await database_sync_to_async(presence.beat)()
+            await SyncToAsync(presence.beat, thread_sensitive=False, executor=_beat_thread)()
         except Exception:
             logger.exception("server beat failed")
         await asyncio.sleep(settings.OCPP_SERVER_BEAT_SECONDS)

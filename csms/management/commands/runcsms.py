@@ -10,14 +10,17 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--fd", type=int, default=None, help="serve on an inherited socket")
+        parser.add_argument("--backlog", type=int, default=4096,
+                            help="listen backlog: connections waiting to be accepted (a reconnect "
+                                 "storm overflows the default of 50 and stations retry late)")
         parser.add_argument("--proxy-headers", action="store_true",
                             help="trust X-Forwarded-* from a TLS proxy in front")
 
-    def handle(self, *args, host, port, fd, proxy_headers, **options):
+    def handle(self, *args, host, port, fd, backlog, proxy_headers, **options):
         from csms.asgi import application
         from csms.ocpp import server
 
-        endpoint = f"fd:fileno={fd}" if fd is not None else f"tcp:port={port}:interface={host}"
+        endpoint = f"fd:fileno={fd}" if fd is not None else f"tcp:port={port}:interface={host}:backlog={backlog}"
         self.stdout.write(f"CSMS on http://{host}:{port}/  OCPP on ws://{host}:{port}/ocpp/<identity>")
         server.run(application, [endpoint], ping_interval=settings.OCPP_PING_INTERVAL,
                    verbosity=options["verbosity"], proxy_headers=proxy_headers)
