@@ -190,6 +190,9 @@ OCPP_HANDLER_MODULES = env_list("OCPP_HANDLER_MODULES", [])
 # Stations connecting and booting at once per server process; more wait in the listen backlog
 # (csms/ocpp/admission.py). 0 = no limit.
 OCPP_MAX_ADMISSIONS = env_int("OCPP_MAX_ADMISSIONS", 100)
+# How long (ms) a thread may hold the GIL while others wait: the server's event loop thread
+# (every socket) competes with the database threads; Python's default is 5 ms.
+SERVER_GIL_SWITCH_MS = env_float("SERVER_GIL_SWITCH_MS", 5.0)
 OCPP_DATABASE_THREADS = env_int(
     "OCPP_DATABASE_THREADS",
     1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 8,

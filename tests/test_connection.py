@@ -71,8 +71,13 @@ def test_basic_auth_refuses_with_401(api, csms, identity, headers):
         headers = basic("someone-else", PASSWORD)
     elif headers:
         headers = basic(identity, headers)
-    status, _ = upgrade_status(f"{csms.ws_url}/ocpp/{identity}", ["ocpp2.0.1"], headers)
-    assert status == 401
+    with pytest.raises(InvalidStatus) as refused:
+        with connect(f"{csms.ws_url}/ocpp/{identity}", subprotocols=["ocpp2.0.1"],
+                     additional_headers=headers or {}, open_timeout=10):
+            pass
+    assert refused.value.response.status_code == 401
+    # RFC 7235: a 401 names the scheme to use.
+    assert refused.value.response.headers["WWW-Authenticate"] == 'Basic realm="OCPP"'
 
 
 def test_password_is_never_logged(api, connect_station, identity, csms):

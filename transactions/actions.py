@@ -343,15 +343,18 @@ def record_transaction_event(station_pk, payload):
 
     def record():
         transaction = _transaction(station_pk, info["transactionId"], OCPP201)
-        event, created = TransactionEvent.objects.get_or_create(
-            transaction=transaction, seq_no=payload["seqNo"],
-            defaults={"event_type": payload["eventType"], "timestamp": parse_time(payload["timestamp"]),
-                      "trigger_reason": payload["triggerReason"],
-                      "offline": payload.get("offline", False), "payload": payload},
-        )
-        if not created:
+        # The transaction's row is locked (or new in this database transaction): no one else can
+        # add this seqNo meanwhile, so look, then insert, without get_or_create's savepoint.
+        event = transaction.events.filter(seq_no=payload["seqNo"]).first()
+        if event is not None:
             # seqNo repeats are replays after offline: answer the same, count once.
             return event.answer
+        event = TransactionEvent(
+            transaction=transaction, seq_no=payload["seqNo"], event_type=payload["eventType"],
+            timestamp=parse_time(payload["timestamp"]), trigger_reason=payload["triggerReason"],
+            offline=payload.get("offline", False), payload=payload,
+        )
+        event.save(force_insert=True)
         evse = payload.get("evse") or {}
         store_meter_values(station_pk, sampled_values(payload.get("meterValue"), OCPP201),
                            transaction, evse.get("id"), evse.get("connectorId"))

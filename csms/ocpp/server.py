@@ -27,6 +27,12 @@ class StationWebSocketProtocol(WebSocketProtocol):
         kind = message.get("type")
         if kind == "websocket.http.response.start" and self.state == self.STATE_CONNECTING:
             self.denial_status = message.get("status", 403)
+            # autobahn's denial carries no headers of its own: failHandshake adds these.
+            self.denial_headers = [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in message.get("headers", [])
+                if name.lower() not in (b"content-length", b"content-type")
+            ]
             return
         if kind == "websocket.http.response.body" and self.state == self.STATE_CONNECTING:
             if message.get("more_body"):
@@ -39,6 +45,10 @@ class StationWebSocketProtocol(WebSocketProtocol):
             self.server.protocol_disconnected(self)
             return
         super().handle_reply(message)
+
+    def failHandshake(self, reason, code=400, responseHeaders=None):
+        headers = list(responseHeaders or []) + getattr(self, "denial_headers", [])
+        super().failHandshake(reason, code, headers)
 
 
 # OCPP frames are small: a 1 KiB window each way compresses them nearly as well as the default

@@ -1,4 +1,6 @@
 """Serve the CSMS (dashboard, API and OCPP WebSockets) with daphne."""
+import sys
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -19,6 +21,8 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, fd, backlog, proxy_headers, **options):
         from csms.asgi import application
         from csms.ocpp import server
+
+        sys.setswitchinterval(settings.SERVER_GIL_SWITCH_MS / 1000)
 
         endpoint = f"fd:fileno={fd}" if fd is not None else f"tcp:port={port}:interface={host}:backlog={backlog}"
         self.stdout.write(f"CSMS on http://{host}:{port}/  OCPP on ws://{host}:{port}/ocpp/<identity>")
