@@ -419,14 +419,19 @@ def configuration_report_data(configuration_keys):
     return items
 
 
+def _lock_and_refresh(instance):
+    """Inside a transaction: wait for the row's lock, then re-read what the last holder wrote."""
+    list(type(instance).objects.select_for_update().filter(pk=instance.pk).values_list("pk"))
+    instance.refresh_from_db()
+
+
 def settle_report(report):
     """Read the answer to a report request: Accepted waits for parts; 1.6 answers carry the data.
 
     The answer's receiver, an API call waiting for it and the periodic safety net may all get
     here at once: they take turns on the report's row, so the answer is applied once."""
     with transaction.atomic():
-        list(Report.objects.select_for_update().filter(pk=report.pk).values_list("pk"))
-        report.refresh_from_db()
+        _lock_and_refresh(report)
         return _settle_report(report)
 
 
@@ -554,8 +559,7 @@ def settle_variable_request(request):
     Callers race (the answer's receiver, an API call waiting for it, the periodic safety net):
     they take turns on the request's row, so each result is stored once."""
     with transaction.atomic():
-        list(VariableRequest.objects.select_for_update().filter(pk=request.pk).values_list("pk"))
-        request.refresh_from_db()
+        _lock_and_refresh(request)
         return _settle_variable_request(request)
 
 

@@ -11,11 +11,7 @@ A station leaves admission once its first call is answered (its BootNotification
 it disconnects, or after `ADMISSION_TIMEOUT` seconds, whichever comes first. All of this runs on
 the server's event loop thread.
 """
-import logging
-
 from django.conf import settings
-
-logger = logging.getLogger(__name__)
 
 ADMISSION_TIMEOUT = 10.0  # s: a station that connects and stays silent stops holding a place
 RESUME_FRACTION = 0.75  # accept again once admissions fall below this share of the limit

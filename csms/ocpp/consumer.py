@@ -292,6 +292,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         code = error.code_for(session.ocpp_version)
         text = error_frame(message_id, code, error.description, error.details)
         await self.send(text_data=text)
+        self.leave_admission()  # a CALLERROR answers the call too
         messagelog.record(session.identity, "out", text, CALLERROR, message_id, action, code,
                           _ms_since(started) if started else None, session.connection_id)
 
