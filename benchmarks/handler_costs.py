@@ -33,6 +33,9 @@ def meter(start, seconds, wh, context="Sample.Periodic"):
     ]}]
 
 
+LAST_QUERIES = {}  # message -> the SQL of its latest call (--sql prints them)
+
+
 def measure(costs, name, function, *args):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -42,6 +45,7 @@ def measure(costs, name, function, *args):
         function(*args)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     costs.setdefault(name, []).append((cpu * 1000, wall * 1000, len(queries)))
+    LAST_QUERIES[name] = [query["sql"] for query in queries.captured_queries]
 
 
 def session_201(costs, station, start, updates):
@@ -101,6 +105,7 @@ def main():
     parser.add_argument("--backend", choices=["embedded", "services"], default="services")
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--updates", type=int, default=20, help="meter events per session")
+    parser.add_argument("--sql", action="store_true", help="print each message's queries")
     options = parser.parse_args()
     backend = common.Backend(options.backend)
     os.environ.update(backend.environ())
@@ -147,6 +152,11 @@ def main():
             f"{statistics.median(sample[1] for sample in samples):.2f} | "
             f"{statistics.median(sample[2] for sample in samples):.0f} |")
     common.record(f"handler_costs-{options.backend}", lines)
+    if options.sql:
+        for name, queries in LAST_QUERIES.items():
+            print(f"\n{name}:")
+            for sql in queries:
+                print(f"  {sql[:160]}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ def main():
     parser.add_argument("--charging-share", default="0")
     parser.add_argument("--meter-interval", default="10")
     parser.add_argument("--ramp-up", default="4")
+    parser.add_argument("--session-seconds", default="30-60")
     parser.add_argument("--gil", action="store_true", help="only samples holding the GIL (CPU)")
+    parser.add_argument("--keep-raw", type=Path, help="copy py-spy's raw samples here")
     options = parser.parse_args()
     common.raise_open_files_limit()
     backend = common.Backend(options.backend)
@@ -48,7 +50,7 @@ def main():
             "--meter-interval",
             options.meter_interval,
             "--session-seconds",
-            "30-60",
+            options.session_seconds,
             "--idle-seconds",
             "1-5",
             "--progress",
@@ -83,6 +85,8 @@ def main():
             executable=str(Path(common.PYTHON).parent / "py-spy"),
         )
         load.wait(options.seconds + 60)
+        if options.keep_raw:
+            options.keep_raw.write_bytes(raw.read_bytes())
         own, total = collections.Counter(), collections.Counter()
         samples = 0
         for line in raw.read_text().splitlines():

@@ -253,6 +253,8 @@ class SimulatedStation:
         finally:
             for task in (online, stopper, ended):
                 task.cancel()
+            # A call in flight may still end in NotConnected rather than the cancellation.
+            await asyncio.wait({online}, timeout=1.0)
             if online.done() and not online.cancelled():
                 online.exception()  # seen above; keeps asyncio from reporting it unretrieved
             self._set_offline()

@@ -4,17 +4,17 @@ import csv
 import io
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from decimal import Decimal
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import IntegrityError, transaction as db_transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from csms.models import Command
-from stations.models import Station
 
 from . import metering
 from .models import (
@@ -72,19 +72,39 @@ def find_token(value, token_type=None):
     return queryset.order_by("id").first()
 
 
+def _token_for_authorization(value, token_type, station_pk, for_transaction):
+    """find_token() with what authorize() checks beyond the row itself, in the same query:
+    whether the token is restricted to some stations and allowed at this one, and whether it
+    is in another active transaction."""
+    allowed = IdToken.allowed_stations.through.objects.filter(idtoken=OuterRef("pk"))
+    others = Transaction.objects.filter(id_token=OuterRef("pk"), state=Transaction.State.ACTIVE)
+    if for_transaction is not None:
+        others = others.exclude(pk=for_transaction.pk)
+    queryset = IdToken.objects.select_related("group").filter(id_token=value).annotate(
+        restricted=Exists(allowed), allowed_here=Exists(allowed.filter(station=station_pk)),
+        in_other_transaction=Exists(others))
+    if token_type:
+        queryset = queryset.filter(type=token_type)
+    return queryset.order_by("id").first()
+
+
 @dataclass
 class Authorization:
     status: str  # in 2.0.1 AuthorizationStatus words
     token: IdToken | None = None
 
 
-def authorize(station, value, token_type=None, for_transaction=None):
+def authorize(station_pk, value, token_type=None, for_transaction=None):
     """The authorization status of a presented token at a station (BRIEF §4)."""
-    token = find_token(value, token_type)
+    token = _token_for_authorization(value, token_type, station_pk, for_transaction)
     if token is None:
         if settings.TRANSACTIONS_UNKNOWN_ID_TOKEN_POLICY != "accept":
             return Authorization("Unknown")
-        token = record_unknown_token(value, token_type or ID_TAG_TYPE)
+        token, created = record_unknown_token(value, token_type or ID_TAG_TYPE)
+        if created:  # no station restriction, in no transaction
+            token.restricted = token.allowed_here = token.in_other_transaction = False
+        else:  # recorded by a concurrent request meanwhile
+            token = _token_for_authorization(value, token.type, station_pk, for_transaction)
     now = timezone.now()
     group = token.group
     if token.status == IdToken.Status.BLOCKED or (group and group.status == IdToken.Status.BLOCKED):
@@ -93,17 +113,12 @@ def authorize(station, value, token_type=None, for_transaction=None):
         return Authorization("Invalid", token)
     if token.expires_at and token.expires_at <= now:
         return Authorization("Expired", token)
-    allowed = list(token.allowed_stations.values_list("pk", flat=True))
-    if allowed and station.pk not in allowed:
+    if token.restricted and not token.allowed_here:
         return Authorization("NotAtThisLocation", token)
     if token.spending_limit is not None and spent_by(token) >= token.spending_limit:
         return Authorization("NoCredit", token)
-    if not token.allow_concurrent_transactions:
-        others = Transaction.objects.filter(id_token=token, state=Transaction.State.ACTIVE)
-        if for_transaction is not None:
-            others = others.exclude(pk=for_transaction.pk)
-        if others.exists():
-            return Authorization("ConcurrentTx", token)
+    if not token.allow_concurrent_transactions and token.in_other_transaction:
+        return Authorization("ConcurrentTx", token)
     return Authorization("Accepted", token)
 
 
@@ -113,11 +128,11 @@ def spent_by(token):
 
 
 def record_unknown_token(value, token_type):
-    token, _ = IdToken.objects.get_or_create(
+    """(token, created): the token recorded on first presentation."""
+    return IdToken.objects.get_or_create(
         id_token=value, type=token_type,
         defaults={"seen_first_at_station": True, "description": "Recorded when first presented"},
     )
-    return token
 
 
 def _cache_expiry(token):
@@ -170,13 +185,9 @@ def info_for(version, authorization):
     return id_token_info(authorization.token, authorization.status)
 
 
-def station_of(station_pk):
-    return Station.objects.get(pk=station_pk)
-
-
 def authorize_request(station_pk, version, value, token_type=None):
     """Authorize.req: the idTokenInfo (2.0.1) or idTagInfo (1.6) to answer with."""
-    return info_for(version, authorize(station_of(station_pk), value, token_type))
+    return info_for(version, authorize(station_pk, value, token_type))
 
 
 # --- token management ---------------------------------------------------------------------------
@@ -305,7 +316,7 @@ def record_meter_values_16(station_pk, connector_id, meter_values, transaction_i
             transaction = (Transaction.objects.select_for_update()
                            .filter(station_id=station_pk, transaction_id=str(transaction_id)).first())
         store_meter_values(station_pk, rows, transaction, connector_id=connector_id)
-        if transaction is not None:
+        if transaction is not None and not fold_in_order(transaction, rows):
             derive(transaction)
     _retrying(store)
 
@@ -313,17 +324,17 @@ def record_meter_values_16(station_pk, connector_id, meter_values, transaction_i
 # --- transactions -------------------------------------------------------------------------------
 
 def tariff_for(station_pk):
-    assignment = StationTariff.objects.select_related("tariff").filter(station_id=station_pk).first()
-    if assignment:
-        return assignment.tariff
-    return Tariff.objects.filter(is_default=True).first()
+    """The station's own tariff, else the default one (at most one is the default)."""
+    assigned = Exists(StationTariff.objects.filter(station_id=station_pk, tariff=OuterRef("pk")))
+    return (Tariff.objects.annotate(assigned=assigned).filter(Q(assigned=True) | Q(is_default=True))
+            .order_by("-assigned").first())
 
 
 def _transaction(station_pk, transaction_id, version):
     # Serialize writers of one transaction (Postgres; SQLite writers are serialized already). The
     # tariff and station come along: every event reads them.
     transaction = (
-        Transaction.objects.select_for_update(of=("self",)).select_related("tariff", "station")
+        Transaction.objects.select_for_update(of=("self",)).select_related("tariff")
         .filter(station_id=station_pk, transaction_id=transaction_id).first()
     )
     if transaction is None:
@@ -333,6 +344,7 @@ def _transaction(station_pk, transaction_id, version):
             station_id=station_pk, transaction_id=transaction_id, ocpp_version=version,
             tariff=tariff_for(station_pk),
         )
+        transaction.is_new = True
     return transaction
 
 
@@ -345,24 +357,31 @@ def record_transaction_event(station_pk, payload):
         transaction = _transaction(station_pk, info["transactionId"], OCPP201)
         # The transaction's row is locked (or new in this database transaction): no one else can
         # add this seqNo meanwhile, so look, then insert, without get_or_create's savepoint.
-        event = transaction.events.filter(seq_no=payload["seqNo"]).first()
-        if event is not None:
-            # seqNo repeats are replays after offline: answer the same, count once.
-            return event.answer
         event = TransactionEvent(
             transaction=transaction, seq_no=payload["seqNo"], event_type=payload["eventType"],
             timestamp=parse_time(payload["timestamp"]), trigger_reason=payload["triggerReason"],
             offline=payload.get("offline", False), payload=payload,
         )
-        event.save(force_insert=True)
         evse = payload.get("evse") or {}
-        store_meter_values(station_pk, sampled_values(payload.get("meterValue"), OCPP201),
-                           transaction, evse.get("id"), evse.get("connectorId"))
+        rows = sampled_values(payload.get("meterValue"), OCPP201)
+        # The usual event, next in seqNo order (so not a repeat), is folded in as it comes.
+        if fold_in_order(transaction, rows, payload):
+            event.answer = _transaction_event_answer(transaction, None)
+            event.save(force_insert=True)
+            store_meter_values(station_pk, rows, transaction, evse.get("id"), evse.get("connectorId"))
+            return event.answer
+        earlier = None if getattr(transaction, "is_new", False) else (
+            transaction.events.filter(seq_no=payload["seqNo"]).first())
+        if earlier is not None:
+            # seqNo repeats are replays after offline: answer the same, count once.
+            return earlier.answer
+        event.save(force_insert=True)
+        store_meter_values(station_pk, rows, transaction, evse.get("id"), evse.get("connectorId"))
         # Authorized before deriving: an unknown token the policy accepts is recorded first.
         id_token = payload.get("idToken")
-        authorization = id_token and authorize(transaction.station, id_token["idToken"],
+        authorization = id_token and authorize(station_pk, id_token["idToken"],
                                                id_token["type"], for_transaction=transaction)
-        derive(transaction)
+        derive(transaction, presented=authorization and authorization.token)
         event.answer = _transaction_event_answer(transaction, authorization)
         event.save(update_fields=["answer"])
         return event.answer
@@ -409,8 +428,8 @@ def start_transaction_16(station_pk, payload):
         store_meter_values(station_pk, [_register_row(timestamp, payload["meterStart"],
                                                       "Transaction.Begin")],
                            transaction, connector_id=payload["connectorId"])
-        authorization = authorize(transaction.station, payload["idTag"], for_transaction=transaction)
-        derive(transaction)
+        authorization = authorize(station_pk, payload["idTag"], for_transaction=transaction)
+        derive(transaction, presented=authorization.token)
         event.answer = {"transactionId": number.pk,
                         "idTagInfo": id_tag_info(authorization.token, authorization.status)}
         event.save(update_fields=["answer"])
@@ -445,9 +464,8 @@ def stop_transaction_16(station_pk, payload):
 
     def record():
         transaction = _transaction(station_pk, str(payload["transactionId"]), OCPP16)
-        ended = transaction.events.filter(event_type=TransactionEvent.EventType.ENDED).first()
-        if ended is not None:
-            return ended.answer
+        if transaction.state == Transaction.State.ENDED:  # a repeat: it has its Ended event
+            return transaction.events.get(event_type=TransactionEvent.EventType.ENDED).answer
         event = TransactionEvent.objects.create(
             transaction=transaction, event_type=TransactionEvent.EventType.ENDED,
             timestamp=timestamp, trigger_reason="StopTransaction", payload=payload,
@@ -458,7 +476,7 @@ def stop_transaction_16(station_pk, payload):
         derive(transaction)
         answer = {}
         if payload.get("idTag"):
-            authorization = authorize(transaction.station, payload["idTag"],
+            authorization = authorize(station_pk, payload["idTag"],
                                       for_transaction=transaction)
             answer["idTagInfo"] = id_tag_info(authorization.token, authorization.status)
         event.answer = answer
@@ -493,9 +511,10 @@ def _as_201(event, version):
     return converted
 
 
-def derive(transaction):
+def derive(transaction, presented=None):
     """Recompute every derived field of a transaction from all its events (in seqNo order) and
-    meter values. A pure function of the stored set, so arrival order and repeats cannot matter."""
+    meter values. A pure function of the stored set, so arrival order and repeats cannot matter.
+    `presented`: a token the caller has just looked up for this event (saves looking it up again)."""
     version = transaction.ocpp_version
     events = sorted(transaction.events.all(), key=_event_order)
     fields = {"evse_id": None, "connector_id": None, "charging_state": "", "stopped_reason": "",
@@ -559,7 +578,10 @@ def derive(transaction):
         # Every later event of a session names the same start token: look it up once.
         if not (transaction.id_token_id and transaction.id_token_value == value
                 and transaction.id_token_type == token_type):
-            transaction.id_token = find_token(value, token_type or None)
+            # find_token() again, unless the caller's lookup was the same one.
+            same = (presented is not None and presented.id_token == value
+                    and (not token_type or presented.type == token_type))
+            transaction.id_token = presented if same else find_token(value, token_type or None)
         transaction.id_token_value, transaction.id_token_type = value, token_type
     if stop_token:
         transaction.stop_id_token_value = stop_token["idToken"]
@@ -572,20 +594,157 @@ def derive(transaction):
     transaction.energy_wh = energy
     transaction.meter_start_wh = first
     transaction.meter_stop_wh = last if ended_at else None
-    as_of = ended_at or transaction.last_event_at
-    if transaction.time_spent_charging is not None:
-        transaction.charging_seconds = transaction.time_spent_charging
-    elif states:
-        transaction.charging_seconds = metering.charging_seconds_from_states(states, as_of)
-    else:
-        transaction.charging_seconds = metering.charging_seconds_from_energy(samples)
-    _apply_cost(transaction, as_of)
+    readings = metering.register_readings(samples)
+    closed, charging_since = metering.fold_charging_states(states)
+    fold = RunningFold(
+        energy_mode=metering.energy_mode(samples), first=readings[0] if readings else None,
+        last=readings[-1] if readings else None, rising=metering.rising_time(readings),
+        charging_closed=closed, charging_since=charging_since)
+    _finish_derivation(transaction, fold, ended_at or transaction.last_event_at)
     transaction.save()
     _link_reservation(transaction)
     if transaction.remote_start_id is not None:
         RemoteStart.objects.filter(pk=transaction.remote_start_id, station_id=transaction.station_id,
                                    transaction__isnull=True).update(transaction=transaction)
     return transaction
+
+
+@dataclass
+class RunningFold:
+    """What derive()'s fold over events and register readings carries beyond the transaction's
+    own fields, kept on the row (`Transaction.derivation`) so that an event or reading that sorts
+    after everything stored can be folded in without re-reading the transaction."""
+    energy_mode: str
+    first: metering.Reading | None
+    last: metering.Reading | None
+    rising: timedelta
+    charging_closed: timedelta
+    charging_since: object  # datetime | None
+
+    def as_json(self):
+        def reading(value):
+            return value and [value.timestamp.isoformat(), format(value.value.normalize(), "f")]
+        return {"energy_mode": self.energy_mode, "first": reading(self.first),
+                "last": reading(self.last), "rising_us": _microseconds(self.rising),
+                "charging_closed_us": _microseconds(self.charging_closed),
+                "charging_since": self.charging_since and self.charging_since.isoformat()}
+
+    @classmethod
+    def from_json(cls, data):
+        def reading(value):
+            return value and metering.Reading(datetime.fromisoformat(value[0]), Decimal(value[1]))
+        since = data["charging_since"]
+        return cls(energy_mode=data["energy_mode"], first=reading(data["first"]),
+                   last=reading(data["last"]), rising=timedelta(microseconds=data["rising_us"]),
+                   charging_closed=timedelta(microseconds=data["charging_closed_us"]),
+                   charging_since=since and datetime.fromisoformat(since))
+
+
+def _microseconds(duration):
+    return duration // timedelta(microseconds=1)
+
+
+def _finish_derivation(transaction, fold, as_of):
+    """Energy, charging time and cost from the fold, as of the end or the newest event."""
+    if fold.first is not None:
+        transaction.energy_wh = fold.last.value - fold.first.value
+        transaction.meter_start_wh = fold.first.value
+    if transaction.time_spent_charging is not None:
+        transaction.charging_seconds = transaction.time_spent_charging
+    elif transaction.charging_state:  # some event reported a charging state
+        transaction.charging_seconds = metering.charging_seconds(
+            fold.charging_closed, fold.charging_since, as_of)
+    else:
+        transaction.charging_seconds = int(fold.rising.total_seconds())
+    _apply_cost(transaction, as_of)
+    transaction.derivation = fold.as_json()
+
+
+# Written by the in-order path; the rest of a transaction's row stays as derive() left it.
+FOLDED_FIELDS = ["evse_id", "connector_id", "charging_state", "time_spent_charging",
+                 "number_of_phases_used", "offline", "last_seq_no", "last_event_at",
+                 "event_count", "energy_wh", "meter_start_wh", "charging_seconds", "total_cost",
+                 "currency", "cost_breakdown", "derivation", "updated_at"]
+# The precision MeterValue.value keeps on every backend (SQLite stores 15 significant digits).
+STORED_PLACES, STORED_DIGITS = 6, 15
+
+
+def _stored_exactly(value):
+    exponent, digits = value.normalize().as_tuple()[2:0:-1]
+    return exponent >= -STORED_PLACES and len(digits) <= STORED_DIGITS
+
+
+def _fold_readings(fold, rows):
+    """Fold new readings into a running fold; False when they don't simply come after the
+    stored ones (earlier, per phase, intervals, or more precise than stored)."""
+    new = []
+    for row in rows:
+        if row["value"] is None or row["measurand"] not in (metering.ENERGY_REGISTER,
+                                                            metering.ENERGY_INTERVAL):
+            continue
+        if row["measurand"] == metering.ENERGY_REGISTER and not row["phase"]:
+            if not _stored_exactly(row["value"]):
+                return False
+            new.append(metering.Reading(row["timestamp"], row["value"]))
+        elif fold.energy_mode != "registers":  # they would count, and only derive() sums them
+            return False
+    if fold.energy_mode not in ("registers", "none"):
+        return False
+    new.sort(key=lambda reading: (reading.timestamp, reading.value))
+    if not new:
+        return True
+    if fold.last is not None and new[0].timestamp <= fold.last.timestamp:
+        return False
+    fold.rising += metering.rising_time(new, fold.last)
+    fold.first = fold.first or new[0]
+    fold.last = new[-1]
+    fold.energy_mode = "registers"
+    return True
+
+
+def _can_fold_event(transaction, payload):
+    """A 2.0.1 Updated that sorts after every stored event and carries nothing only derive()
+    handles (tokens, reservation, remote start)."""
+    return (transaction.derivation and transaction.state == Transaction.State.ACTIVE
+            and transaction.ocpp_version == OCPP201 and payload["eventType"] == "Updated"
+            and transaction.last_seq_no is not None and payload["seqNo"] > transaction.last_seq_no
+            and not payload.get("idToken") and payload.get("reservationId") is None
+            and payload["transactionInfo"].get("remoteStartId") is None)
+
+
+def fold_in_order(transaction, rows, payload=None):
+    """derive() for one more 2.0.1 event (`payload`) or 1.6 meter readings that come after
+    everything stored, without re-reading the transaction: the same fold, continued from its
+    kept state. Returns False, changing nothing, when derive() must recompute instead."""
+    if payload is not None and not _can_fold_event(transaction, payload):
+        return False
+    if not transaction.derivation or transaction.state != Transaction.State.ACTIVE:
+        return False
+    fold = RunningFold.from_json(transaction.derivation)
+    if not _fold_readings(fold, rows):
+        return False
+    if payload is not None:
+        info, evse = payload["transactionInfo"], payload.get("evse") or {}
+        timestamp = parse_time(payload["timestamp"])
+        if transaction.evse_id is None and evse.get("id") is not None:
+            transaction.evse_id = evse["id"]
+        if transaction.connector_id is None and evse.get("connectorId") is not None:
+            transaction.connector_id = evse["connectorId"]
+        if info.get("chargingState"):
+            transaction.charging_state = info["chargingState"]
+            fold.charging_closed, fold.charging_since = metering.fold_charging_states(
+                [(timestamp, info["chargingState"])], fold.charging_closed, fold.charging_since)
+        if info.get("timeSpentCharging") is not None:
+            transaction.time_spent_charging = info["timeSpentCharging"]
+        if payload.get("numberOfPhasesUsed") is not None:
+            transaction.number_of_phases_used = payload["numberOfPhasesUsed"]
+        transaction.last_event_at = max(transaction.last_event_at, timestamp)
+        transaction.last_seq_no = payload["seqNo"]
+        transaction.offline = transaction.offline or payload.get("offline", False)
+        transaction.event_count += 1
+    _finish_derivation(transaction, fold, transaction.last_event_at)
+    transaction.save(update_fields=FOLDED_FIELDS)
+    return True
 
 
 def _apply_cost(transaction, as_of, charging_seconds=None):

@@ -1,6 +1,7 @@
 """Pure metering and cost arithmetic: sampled values to base units, energy and charging time of a
 transaction, its power curve, and the price of a session under a tariff."""
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -54,6 +55,19 @@ def register_readings(samples):
     return sorted(overall, key=lambda reading: (reading.timestamp, reading.value))
 
 
+def energy_mode(samples):
+    """Which readings a transaction's energy comes from: "registers" (phase-less register
+    readings), "phases" (per-phase registers summed), "intervals", or "none" yet."""
+    kinds = {(measurand, bool(phase)) for _, measurand, phase, value in samples if value is not None}
+    if (ENERGY_REGISTER, False) in kinds:
+        return "registers"
+    if (ENERGY_REGISTER, True) in kinds:
+        return "phases"
+    if (ENERGY_INTERVAL, False) in kinds:
+        return "intervals"
+    return "none"
+
+
 def energy_wh(samples):
     """Energy = last minus first register reading; else the sum of Interval values.
 
@@ -67,30 +81,43 @@ def energy_wh(samples):
     return (sum(intervals, Decimal(0)), None, None)
 
 
+def rising_time(readings, previous=None):
+    """Time between consecutive register readings (in order, after `previous` if given) over
+    which energy flowed: the charging time of stations that report no charging state (1.6)."""
+    total = timedelta(0)
+    for current in readings:
+        if previous is not None and current.value > previous.value:
+            total += current.timestamp - previous.timestamp
+        previous = current
+    return total
+
+
 def charging_seconds_from_energy(samples):
-    """Time between consecutive register readings over which energy flowed (for stations that do
-    not report a charging state, as 1.6 ones)."""
-    readings = register_readings(samples)
-    seconds = 0.0
-    for previous, current in zip(readings, readings[1:]):
-        if current.value > previous.value:
-            seconds += (current.timestamp - previous.timestamp).total_seconds()
-    return int(seconds)
+    return int(rising_time(register_readings(samples)).total_seconds())
 
 
-def charging_seconds_from_states(states, until):
-    """Seconds spent in chargingState Charging, from (timestamp, state) pairs in event order."""
-    seconds = 0.0
-    charging_since = None
+def fold_charging_states(states, closed=timedelta(0), charging_since=None):
+    """Fold (timestamp, state) pairs in event order into (time of the closed Charging spells,
+    start of the open one or None)."""
     for timestamp, state in states:
         if state == "Charging" and charging_since is None:
             charging_since = timestamp
         elif state != "Charging" and charging_since is not None:
-            seconds += max((timestamp - charging_since).total_seconds(), 0)
+            closed += max(timestamp - charging_since, timedelta(0))
             charging_since = None
+    return closed, charging_since
+
+
+def charging_seconds(closed, charging_since, until):
+    """Seconds in chargingState Charging: the closed spells plus the open one up to `until`."""
     if charging_since is not None and until is not None:
-        seconds += max((until - charging_since).total_seconds(), 0)
-    return int(seconds)
+        closed += max(until - charging_since, timedelta(0))
+    return int(closed.total_seconds())
+
+
+def charging_seconds_from_states(states, until):
+    """Seconds spent in chargingState Charging, from (timestamp, state) pairs in event order."""
+    return charging_seconds(*fold_charging_states(states), until)
 
 
 def power_curve(samples):

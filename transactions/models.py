@@ -240,6 +240,9 @@ class Transaction(models.Model):
     # Last totalCost sent in a CostUpdated (2.0.1) and when.
     cost_sent = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     cost_sent_at = models.DateTimeField(null=True, blank=True)
+    # The running state of the derivation (see actions.RunningFold), so an event that comes in
+    # order is folded in without re-reading the transaction's events and readings.
+    derivation = models.JSONField(default=dict, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
