@@ -1,11 +1,14 @@
 """Keep-alive: the server pings idle stations and never cuts them off; compression is negotiated."""
 import base64
+import json
 import os
 import socket
 import struct
 import time
 
 import pytest
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+from websockets.sync.client import connect
 
 from tests.conftest import ServerProcess
 
@@ -67,3 +70,26 @@ def test_permessage_deflate_is_negotiated(connect_station, identity):
     station = connect_station(identity)
     assert "permessage-deflate" in station.socket.response.headers.get("Sec-WebSocket-Extensions", "")
     assert "currentTime" in station.call("Heartbeat", {})
+
+
+def test_deflate_keeps_no_compression_state_between_messages(csms, identity):
+    # Each message is compressed on its own both ways (the server's side needs no say-so, the
+    # station's was offered), so an idle station holds no zlib state on the server; every
+    # message must still decompress.
+    offer = ClientPerMessageDeflateFactory(client_no_context_takeover=True,
+                                           client_max_window_bits=True)
+    with connect(f"{csms.ws_url}/ocpp/{identity}", subprotocols=["ocpp2.0.1"],
+                 extensions=[offer], compression=None, open_timeout=10) as socket:
+        extensions = socket.response.headers["Sec-WebSocket-Extensions"]
+        assert "client_no_context_takeover" in extensions
+        def call(number, action, payload):
+            socket.send(json.dumps([2, f"m{number}", action, payload]))
+            return json.loads(socket.recv(timeout=10))
+
+        # A long frame each way first: refused by the schema, its echo comes back in the error.
+        too_long = {"reason": "PowerUp", "chargingStation": {"model": "M" * 2000, "vendorName": "V"}}
+        assert call(0, "BootNotification", too_long)[2] == "PropertyConstraintViolation"
+        boot = {"reason": "PowerUp", "chargingStation": {"model": "M" * 20, "vendorName": "V"}}
+        assert call(1, "BootNotification", boot)[2]["status"] == "Accepted"
+        for number in range(2, 5):
+            assert "currentTime" in call(number, "Heartbeat", {})[2]

@@ -6,7 +6,9 @@ Adds to stock daphne: the ASGI WebSocket denial response (so a wrong password is
 import types
 
 from autobahn.websocket import protocol as autobahn_protocol
-from autobahn.websocket.compress import PerMessageDeflateOffer, PerMessageDeflateOfferAccept
+from autobahn.websocket.compress import (
+    PerMessageDeflate, PerMessageDeflateOffer, PerMessageDeflateOfferAccept,
+)
 from autobahn.websocket.types import ConnectionDeny
 from daphne import server as daphne_server
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
@@ -50,6 +52,27 @@ class StationWebSocketProtocol(WebSocketProtocol):
         headers = list(responseHeaders or []) + getattr(self, "denial_headers", [])
         super().failHandshake(reason, code, headers)
 
+    def onOpen(self):
+        if type(self._perMessageCompress) is PerMessageDeflate:
+            self._perMessageCompress.__class__ = LeanPerMessageDeflate
+        super().onOpen()
+
+
+class LeanPerMessageDeflate(PerMessageDeflate):
+    """permessage-deflate that frees its zlib streams between messages where no context is
+    taken over: an idle station then holds no compression state at all."""
+
+    def end_compress_message(self):
+        data = super().end_compress_message()
+        if self.server_no_context_takeover:
+            self._compressor = None
+        return data
+
+    def end_decompress_message(self):
+        super().end_decompress_message()
+        if self.client_no_context_takeover:
+            self._decompressor = None
+
 
 # OCPP frames are small: a 1 KiB window each way compresses them nearly as well as the default
 # 32 KiB and keeps ~250 KiB of zlib state per connection off the server (benchmarks/README.md).
@@ -58,6 +81,8 @@ DEFLATE_MEM_LEVEL = 4
 
 
 def accept_deflate(offers):
+    """Accept permessage-deflate with small windows and, where the station allows it, no context
+    takeover either way: each message is compressed on its own, so no zlib state outlives it."""
     for offer in offers:
         if isinstance(offer, PerMessageDeflateOffer):
             window = DEFLATE_WINDOW_BITS
@@ -66,6 +91,8 @@ def accept_deflate(offers):
             return PerMessageDeflateOfferAccept(
                 offer,
                 request_max_window_bits=DEFLATE_WINDOW_BITS if offer.accept_max_window_bits else 0,
+                request_no_context_takeover=bool(offer.accept_no_context_takeover),
+                no_context_takeover=True,
                 window_bits=window, mem_level=DEFLATE_MEM_LEVEL,
             )
     return None
