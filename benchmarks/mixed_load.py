@@ -17,11 +17,12 @@ from simulator.profile import Profile
 P99_TARGET_MS = 100
 
 
-async def run_levels(url, stations, rates, level_seconds, label, pid, settle=20.0):
+async def run_levels(url, stations, rates, level_seconds, label, pid, settle=20.0,
+                     session_seconds=(30, 90)):
     first_interval = stations / rates[0] * 0.85
     profile = Profile(
         charging_share=1.0,
-        session_seconds=(30, 90),
+        session_seconds=session_seconds,
         idle_seconds=(2, 8),
         meter_interval=first_interval,
         heartbeat_interval=first_interval * 8,
@@ -60,6 +61,7 @@ async def run_levels(url, stations, rates, level_seconds, label, pid, settle=20.
             until, cpu_after = time.monotonic(), common.cpu_seconds(pid)
             latency = fleet.stats.latency_summary(since=since, until=until)
             errors = sum(fleet.stats.errors.values()) + fleet.stats.counters["call_timeouts"] - errors_before
+            actions = sorted({action for at, action, _ in fleet.stats.latencies if since <= at < until})
             row = {
                 "offered": rate,
                 "achieved": round(latency["count"] / (until - since)),
@@ -67,9 +69,14 @@ async def run_levels(url, stations, rates, level_seconds, label, pid, settle=20.
                 "p99_ms": latency["p99_ms"],
                 "errors": errors,
                 "server_cpu": f"{100 * (cpu_after - cpu_before) / (until - since):.0f}%",
+                "by_action": {
+                    action: fleet.stats.latency_summary(since=since, until=until, actions={action})
+                    for action in actions
+                },
             }
             rows.append(row)
-            print(f"  {label}: {row}", flush=True)
+            print(f"  {label}: { {key: value for key, value in row.items() if key != 'by_action'} }",
+                  flush=True)
             if latency["p99_ms"] is None or latency["p99_ms"] > 10 * P99_TARGET_MS:
                 break  # far past the knee: higher steps only queue up
         mix = dict(fleet.stats.sent)
@@ -99,6 +106,21 @@ def table(rows):
     return lines
 
 
+def by_action_table(rows):
+    """p50 / p99 ms of each message kind at each step (count in the step in brackets)."""
+    actions = sorted({action for row in rows for action in row["by_action"]})
+    lines = ["| message | " + " | ".join(f"{row['offered']} msg/s" for row in rows) + " |",
+             "|---|" + "---:|" * len(rows)]
+    for action in actions:
+        cells = []
+        for row in rows:
+            summary = row["by_action"].get(action)
+            cells.append(f"{summary['p50_ms']} / {summary['p99_ms']} ({summary['count']})"
+                         if summary else "")
+        lines.append(f"| {action} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stations", type=int, default=1000)
@@ -107,14 +129,18 @@ def main():
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
     parser.add_argument("--backend", choices=["embedded", "services"], default="services")
     parser.add_argument("--skip-ceiling", action="store_true")
+    parser.add_argument("--session-seconds", default="30-90",
+                        help="length of each charging session, low-high (shorter: more starts/stops)")
     options = parser.parse_args()
     common.raise_open_files_limit()
     rates = [int(rate) for rate in options.rates.split(",")]
+    session_seconds = tuple(float(value) for value in options.session_seconds.split("-"))
     backend = common.Backend(options.backend)
     server = common.Server(options.server, backend).start()
     try:
         csms_rows, mix = asyncio.run(
-            run_levels(server.url, options.stations, rates, options.level_seconds, "csms", server.process.pid)
+            run_levels(server.url, options.stations, rates, options.level_seconds, "csms", server.process.pid,
+                       session_seconds=session_seconds)
         )
     finally:
         server.stop()
@@ -131,7 +157,8 @@ def main():
             common.wait_for_port(port, responder)
             ceiling_rows, _ = asyncio.run(
                 run_levels(
-                    f"ws://127.0.0.1:{port}/ocpp", options.stations, rates, options.level_seconds, "bare", responder.pid
+                    f"ws://127.0.0.1:{port}/ocpp", options.stations, rates, options.level_seconds, "bare", responder.pid,
+                    session_seconds=session_seconds,
                 )
             )
         finally:
@@ -143,11 +170,15 @@ def main():
         f"machine: {common.machine()}; load average at end {common.load_average()}",
         f"server: {server.describe()}; backend: {backend.describe()}; every message persisted (message log batched)",
         f"client: the simulator, 1 process, {options.stations} stations (half 2.0.1, half 1.6), "
-        f"{options.level_seconds:g} s per step",
+        f"{options.level_seconds:g} s per step, every station charging, sessions of "
+        f"{options.session_seconds} s",
         "mix sent: " + ", ".join(f"{action} {n}" for action, n in sorted(mix.items())),
         "",
         "CSMS:",
         *table(csms_rows),
+        "",
+        "CSMS, p50 / p99 ms by message (messages answered in the step):",
+        *by_action_table(csms_rows),
     ]
     if ceiling_rows:
         lines += ["", "bare responder (no Django), same client:", *table(ceiling_rows)]

@@ -291,11 +291,16 @@ class SimulatedStation:
                 await self.call(action, payload)
         await self._drain_offline_queue()
         self.online.set()
+        wait = self.heartbeat_interval
         while True:
             self._interval_changed.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._interval_changed.wait(), self.heartbeat_interval)
+                await asyncio.wait_for(self._interval_changed.wait(), wait)
+                # A new interval: the next beat falls somewhere within it, so a fleet told a new
+                # interval at once does not beat in step from then on.
+                wait = self.rng.uniform(0, self.heartbeat_interval)
                 continue
+            wait = self.heartbeat_interval
             await self.call("Heartbeat", {})
 
     async def _boot(self, reason):

@@ -1,4 +1,5 @@
 """Serve the CSMS (dashboard, API and OCPP WebSockets) with daphne."""
+import gc
 import sys
 
 from django.conf import settings
@@ -23,6 +24,12 @@ class Command(BaseCommand):
         from csms.ocpp import server
 
         sys.setswitchinterval(settings.SERVER_GIL_SWITCH_MS / 1000)
+        # What is loaded by now (Django, the apps, URL and model machinery) lives as long as the
+        # process: keep it out of the collector's full passes, which otherwise stall every
+        # socket for 100-150 ms each time (benchmarks/README.md, "garbage collector").
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(20_000, 10, 10)
 
         endpoint = f"fd:fileno={fd}" if fd is not None else f"tcp:port={port}:interface={host}:backlog={backlog}"
         self.stdout.write(f"CSMS on http://{host}:{port}/  OCPP on ws://{host}:{port}/ocpp/<identity>")
