@@ -119,3 +119,13 @@ def test_connection_state_is_recorded(connect_station, identity):
     assert station.online and station.ocpp_version == "1.6"
     assert station.remote_address == "127.0.0.1"
     assert station.connection_changed_at and station.last_message_at
+
+
+@pytest.mark.parametrize("path", ["/ocpp/ocpp/{identity}", "/ocpp/", "/stations/{identity}", "/"])
+def test_upgrade_to_an_unknown_path_is_not_found(csms, identity, path):
+    url = csms.ws_url + path.format(identity=identity)
+    with pytest.raises(InvalidStatus) as refused:
+        with connect(url, subprotocols=["ocpp2.0.1"], open_timeout=10):
+            pass
+    assert refused.value.response.status_code == 404
+    assert "/ocpp/<identity>" in refused.value.response.reason_phrase

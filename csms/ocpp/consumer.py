@@ -61,6 +61,19 @@ MAX_IDENTITY_LENGTH = 48
 DENIAL_EXTENSION = "websocket.http.response"
 
 
+async def unknown_websocket_path(scope, receive, send):
+    """An upgrade to a path nothing serves: HTTP 404 saying where stations connect (without this,
+    the router's error would be a 500)."""
+    await receive()  # websocket.connect
+    if DENIAL_EXTENSION not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    await send({"type": "websocket.http.response.start", "status": 404,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "websocket.http.response.body",
+                "body": b"Not found: stations connect to /ocpp/<identity>"})
+
+
 @dataclass
 class OutstandingCall:
     message_id: str
