@@ -54,8 +54,8 @@ def session_201(costs, station, start, updates):
 
     transaction_id = f"tx-{uuid.uuid4().hex[:10]}"
     token = {"idToken": f"RFID{uuid.uuid4().hex[:8].upper()}", "type": "ISO14443"}
-    measure(costs, "StatusNotification", stations.record_connector_status, station.pk, 1, 1,
-            "Occupied")
+    measure(costs, "StatusNotification (connector first seen)", stations.record_connector_status,
+            station.pk, 1, 1, "Occupied")
     measure(costs, "Authorize", actions.authorize_request, station.pk, "2.0.1", token["idToken"],
             token["type"])
     base = {"transactionInfo": {"transactionId": transaction_id, "chargingState": "Charging"},
@@ -132,6 +132,9 @@ def main():
     finally:
         from django.db import connections
 
+        # Let the last gathered dashboard pushes go out before the loop and database go away.
+        time.sleep(0.5)  # twice the coalescing delay (runtime.coalesce)
+        loop.call_soon_threadsafe(loop.stop)
         connections.close_all()
         backend.close()
     lines = [

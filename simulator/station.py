@@ -238,6 +238,9 @@ class SimulatedStation:
         self.stats.count("connects")
         reader = asyncio.create_task(self._read(ws))
         online = asyncio.create_task(self._online(need_boot, boot_reason))
+        # Its failure is handled below, or is the connection ending (a call in flight may end in
+        # NotConnected rather than the cancellation): never an unretrieved task exception.
+        online.add_done_callback(lambda task: task.cancelled() or task.exception())
         stopper = asyncio.create_task(stop.wait())
         ended = asyncio.create_task(self._connection_ended.wait())
         try:
@@ -253,10 +256,6 @@ class SimulatedStation:
         finally:
             for task in (online, stopper, ended):
                 task.cancel()
-            # A call in flight may still end in NotConnected rather than the cancellation.
-            await asyncio.wait({online}, timeout=1.0)
-            if online.done() and not online.cancelled():
-                online.exception()  # seen above; keeps asyncio from reporting it unretrieved
             self._set_offline()
             self.stats.connected -= 1
             with contextlib.suppress(Exception):
