@@ -4,9 +4,9 @@ import csv
 import io
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction as db_transaction
@@ -64,12 +64,15 @@ def _retrying(operation):
 
 # --- id tokens and authorization ----------------------------------------------------------------
 
+def _tokens_presented_as(value, token_type=None):
+    # 1.6 idTags carry no type: they match on value alone.
+    queryset = IdToken.objects.select_related("group").filter(id_token=value)
+    return (queryset.filter(type=token_type) if token_type else queryset).order_by("id")
+
+
 def find_token(value, token_type=None):
     """The token with this value (and type, on 2.0.1); 1.6 idTags match on value alone."""
-    queryset = IdToken.objects.select_related("group").filter(id_token=value)
-    if token_type:
-        queryset = queryset.filter(type=token_type)
-    return queryset.order_by("id").first()
+    return _tokens_presented_as(value, token_type).first()
 
 
 def _token_for_authorization(value, token_type, station_pk, for_transaction):
@@ -80,12 +83,9 @@ def _token_for_authorization(value, token_type, station_pk, for_transaction):
     others = Transaction.objects.filter(id_token=OuterRef("pk"), state=Transaction.State.ACTIVE)
     if for_transaction is not None:
         others = others.exclude(pk=for_transaction.pk)
-    queryset = IdToken.objects.select_related("group").filter(id_token=value).annotate(
+    return _tokens_presented_as(value, token_type).annotate(
         restricted=Exists(allowed), allowed_here=Exists(allowed.filter(station=station_pk)),
-        in_other_transaction=Exists(others))
-    if token_type:
-        queryset = queryset.filter(type=token_type)
-    return queryset.order_by("id").first()
+        in_other_transaction=Exists(others)).first()
 
 
 @dataclass
@@ -332,7 +332,7 @@ def tariff_for(station_pk):
 
 def _transaction(station_pk, transaction_id, version):
     # Serialize writers of one transaction (Postgres; SQLite writers are serialized already). The
-    # tariff and station come along: every event reads them.
+    # tariff comes along: every event prices the transaction.
     transaction = (
         Transaction.objects.select_for_update(of=("self",)).select_related("tariff")
         .filter(station_id=station_pk, transaction_id=transaction_id).first()
