@@ -705,8 +705,7 @@ def _fold_readings(fold, rows):
 def _can_fold_event(transaction, payload):
     """A 2.0.1 Updated that sorts after every stored event and carries nothing only derive()
     handles (tokens, reservation, remote start)."""
-    return (transaction.derivation and transaction.state == Transaction.State.ACTIVE
-            and transaction.ocpp_version == OCPP201 and payload["eventType"] == "Updated"
+    return (transaction.ocpp_version == OCPP201 and payload["eventType"] == "Updated"
             and transaction.last_seq_no is not None and payload["seqNo"] > transaction.last_seq_no
             and not payload.get("idToken") and payload.get("reservationId") is None
             and payload["transactionInfo"].get("remoteStartId") is None)
@@ -716,9 +715,9 @@ def fold_in_order(transaction, rows, payload=None):
     """derive() for one more 2.0.1 event (`payload`) or 1.6 meter readings that come after
     everything stored, without re-reading the transaction: the same fold, continued from its
     kept state. Returns False, changing nothing, when derive() must recompute instead."""
-    if payload is not None and not _can_fold_event(transaction, payload):
-        return False
     if not transaction.derivation or transaction.state != Transaction.State.ACTIVE:
+        return False
+    if payload is not None and not _can_fold_event(transaction, payload):
         return False
     fold = RunningFold.from_json(transaction.derivation)
     if not _fold_readings(fold, rows):
