@@ -10,14 +10,11 @@ import binascii
 import logging
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from asgiref.sync import SyncToAsync
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import connections as db_connections
 
 from . import lifecycle, messagelog, outbound, presence, runtime, schemas
 from .admission import ADMISSION_TIMEOUT, gate as admission_gate
@@ -27,35 +24,9 @@ from .framing import (
 )
 from .router import router
 from .session import StationSession
+from .sessiondb import database_sync_to_async
 
 logger = logging.getLogger(__name__)
-_database_threads = ThreadPoolExecutor(settings.OCPP_DATABASE_THREADS, "ocpp-db")
-
-
-class SessionDatabaseCall(SyncToAsync):
-    """Run a session's database work on the OCPP thread pool, keeping each thread's connection.
-
-    Sessions are independent: on a pool a station never waits behind another's round trip, and a
-    consumer still handles one frame at a time, so each station's messages stay in order. The
-    pool's threads live as long as the process, so their connections are kept (a fixed number per
-    process) instead of reconnecting per message; a broken one is dropped and reopened."""
-
-    def __init__(self, function):
-        super().__init__(function, thread_sensitive=False, executor=_database_threads)
-
-    def thread_handler(self, loop, *args, **kwargs):
-        try:
-            return super().thread_handler(loop, *args, **kwargs)
-        finally:
-            for connection in db_connections.all(initialized_only=True):
-                if connection.connection is not None and connection.errors_occurred:
-                    if connection.is_usable() and not connection.in_atomic_block:
-                        connection.errors_occurred = False
-                    else:
-                        connection.close()
-
-
-database_sync_to_async = SessionDatabaseCall
 
 MAX_IDENTITY_LENGTH = 48
 DENIAL_EXTENSION = "websocket.http.response"
