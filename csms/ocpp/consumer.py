@@ -3,6 +3,8 @@
 Incoming CALLs are handled here, in the process holding the socket. Outgoing CALLs are claimed
 from the database queue when a nudge arrives; the consumer never awaits a station's answer inside
 a handler, since Channels runs one handler at a time per consumer and the answer could never be read.
+Nothing a station sends and no outage of the database or channel layer escapes it: a failure is
+logged and answered, and a closing socket always releases its station (retried if need be).
 """
 import asyncio
 import base64
@@ -13,10 +15,14 @@ import uuid
 from dataclasses import dataclass
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
+from django.db import Error as DatabaseError
 
-from . import lifecycle, messagelog, outbound, presence, runtime, schemas
+from . import layerwatch, lifecycle, messagelog, outbound, presence, runtime, schemas
 from .admission import ADMISSION_TIMEOUT, gate as admission_gate
 from .framing import (
     CALL, CALLERROR, CALLRESULT, SUBPROTOCOLS, UNKNOWN_MESSAGE_ID, Call, CallError, CallResult,
@@ -30,6 +36,16 @@ logger = logging.getLogger(__name__)
 
 MAX_IDENTITY_LENGTH = 48
 DENIAL_EXTENSION = "websocket.http.response"
+RETRY_AFTER_SECONDS = 30  # told to a station refused with 503 while the database is down
+LAST_SEEN_RETRY_SECONDS = 5.0  # a failed last-seen write is tried again this much later
+# Later tries (s apart) to settle a closed session the database refused; then the sweep does it.
+CLOSE_RETRY_DELAYS = (1, 2, 5, 10, 20, 30, 60, 60, 120, 300)
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve the socket now
+_closing_retries = set()  # running retries, referenced so they are not collected
+
+
+def is_database_error(error):
+    return isinstance(error, DatabaseError) or type(error).__module__.startswith(("psycopg", "sqlite3"))
 
 
 async def unknown_websocket_path(scope, receive, send):
@@ -43,6 +59,45 @@ async def unknown_websocket_path(scope, receive, send):
                 "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "websocket.http.response.body",
                 "body": b"Not found: stations connect to /ocpp/<identity>"})
+
+
+@dataclass
+class ClosedSession:
+    """What is left to record of a closed socket; each step is done once, so a retry after a
+    database error picks up where the last try stopped."""
+    session: StationSession
+    command_id: int | None = None
+    was_live: bool | None = None
+    offline_marked: bool = False
+
+    def settle(self):
+        session = self.session
+        if self.command_id is not None:
+            outbound.finish(self.command_id, outbound.Status.ERROR, error_code="ConnectionClosed",
+                            error_description="The connection closed before the station answered")
+            self.command_id = None
+        if self.was_live is None:
+            self.was_live = presence.unregister(session.identity, session.connection_id)
+        if self.was_live:
+            if not self.offline_marked:
+                outbound.mark_offline(session.identity)
+                self.offline_marked = True
+            lifecycle.directory().disconnected(session)
+            self.was_live = False
+
+
+async def settle_later(closed):
+    for delay in CLOSE_RETRY_DELAYS:
+        await asyncio.sleep(delay)
+        try:
+            await database_sync_to_async(closed.settle)()
+        except Exception:
+            continue
+        logger.warning("Closed session of %s recorded after the database came back",
+                       closed.session.identity)
+        return
+    logger.error("Gave up recording the closed session of %s; the command sweep settles it",
+                 closed.session.identity)
 
 
 @dataclass
@@ -86,14 +141,55 @@ def choose_subprotocol(offered):
 
 
 class OcppConsumer(AsyncWebsocketConsumer):
-    session: StationSession
+    session: StationSession | None = None
+    released = False
+    socket_accepted = False
+    unanswered = None  # message id of the CALL being handled until it is answered
 
-    async def connect(self):
+    async def __call__(self, scope, receive, send):
+        # channels' AsyncConsumer.__call__, but channel-layer receives wait out an outage instead
+        # of raising, and whatever still escapes closes the socket and releases the station.
+        self.scope = scope
+        self.base_send = send
         self.outstanding = None
         self.closing = False
         self.outbound_lock = asyncio.Lock()
         self.background = set()
         self.last_seen_written = 0.0
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        try:
+            await await_many_dispatch([receive, self.receive_from_layer], self.dispatch)
+        except StopConsumer:
+            pass
+        except Exception:
+            logger.exception("The session of %s failed; closing it", self.identity_for_log)
+            await self.abandon()
+        finally:
+            if not self.released:  # cancelled (daphne gave up on us): record it in the background
+                self.closing = True
+                self.leave_admission()
+                self.settle_in_background(self.take_closed_session())
+
+    @property
+    def identity_for_log(self):
+        return self.session.identity if self.session else self.scope.get("path", "?")
+
+    async def receive_from_layer(self):
+        return await layerwatch.receive(self.channel_layer, self.channel_name)
+
+    async def abandon(self):
+        """Close the socket after an unexpected failure and release its station."""
+        try:
+            if self.socket_accepted:
+                await self.close(code=1011)
+            else:
+                await self.deny(lifecycle.Admission(False, 500, "The CSMS failed to admit the station"))
+        except Exception:
+            logger.exception("Closing the socket of %s failed", self.identity_for_log)
+        await self.disconnect(1011)
+
+    async def connect(self):
         identity = self.scope["url_route"]["kwargs"]["identity"]
         subprotocol = choose_subprotocol(self.scope.get("subprotocols", []))
         if subprotocol is None or not valid_identity(identity):
@@ -105,9 +201,17 @@ class OcppConsumer(AsyncWebsocketConsumer):
         client = self.scope.get("client") or ("", 0)
         remote_address = client[0] if client else ""
         directory = lifecycle.directory()
-        admission = await database_sync_to_async(directory.admit)(
-            identity, ocpp_version, parse_basic_auth(self.scope.get("headers", [])), remote_address,
-        )
+        try:
+            admission = await database_sync_to_async(directory.admit)(
+                identity, ocpp_version, parse_basic_auth(self.scope.get("headers", [])),
+                remote_address,
+            )
+        except Exception as error:
+            if not is_database_error(error):
+                raise
+            logger.warning("Refused %s with 503: the database is unavailable (%s)", identity, error)
+            admission = lifecycle.Admission(
+                False, 503, "The CSMS database is unavailable; retry later")
         if not admission.admitted:
             self.leave_admission()
             await self.deny(admission)
@@ -119,14 +223,27 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
         runtime.ensure_started()
         await self.accept(subprotocol)
-        previous = await database_sync_to_async(self.open_session)(directory)
+        self.socket_accepted = True
+        try:
+            previous = await database_sync_to_async(self.open_session)(directory)
+        except Exception as error:
+            if not is_database_error(error):
+                raise
+            logger.warning("Closed %s (%d): its connection could not be recorded (%s)",
+                           identity, CLOSE_TRY_AGAIN_LATER, error)
+            self.closing = True
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         if previous and previous[1] != self.session.connection_id:
             # One identity, one live socket: the newest wins, wherever the old one lives.
-            await self.channel_layer.send(
-                previous[0], {"type": "ocpp.replaced", "connection_id": previous[1]}
-            )
+            await layerwatch.send(self.channel_layer, previous[0],
+                                  {"type": "ocpp.replaced", "connection_id": previous[1]})
         self.last_seen_written = time.monotonic()
-        await self.pump()
+        try:
+            await self.pump()
+        except Exception:
+            # Queued commands wait for the next nudge or answer; the socket is fine.
+            logger.exception("Sending queued commands to %s failed", identity)
 
     def enter_admission(self):
         admission_gate.enter()
@@ -143,10 +260,23 @@ class OcppConsumer(AsyncWebsocketConsumer):
         # channels closes stale database connections (a hop to its database thread) before every
         # event; session queries run on our own pool, which looks after its connections, so
         # that hop is pure cost on every frame.
-        handler = getattr(self, get_handler_name(message), None)
+        try:
+            handler = getattr(self, get_handler_name(message), None)
+        except ValueError:
+            handler = None
         if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+            logger.warning("%s: ignored a message of type %r", self.identity_for_log,
+                           message.get("type"))
+            return
+        try:
+            await handler(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            if message["type"] in ("websocket.connect", "websocket.disconnect"):
+                raise  # __call__ closes the socket and releases the station
+            # One failed event (a frame, a nudge) must not end the session.
+            logger.exception("%s: handling %s failed", self.identity_for_log, message["type"])
 
     def open_session(self, directory):
         """Register the socket and mark the station connected: one trip to the database thread."""
@@ -160,6 +290,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             headers = [(b"content-type", b"text/plain")]
             if admission.http_status == 401:
                 headers.append((b"www-authenticate", b'Basic realm="OCPP"'))
+            if admission.http_status == 503:
+                headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
             await self.base_send({
                 "type": "websocket.http.response.start",
                 "status": admission.http_status,
@@ -171,34 +303,85 @@ class OcppConsumer(AsyncWebsocketConsumer):
         else:
             await self.close()
 
+    async def websocket_disconnect(self, message):
+        # channels' version also hops to a thread to close old connections: ours are the pool's.
+        try:
+            await self.disconnect(message.get("code"))
+        except Exception:
+            logger.exception("Closing the session of %s failed", self.identity_for_log)
+        raise StopConsumer()
+
     async def disconnect(self, code):
+        if self.released:
+            return
         self.closing = True
         self.leave_admission()
-        session = getattr(self, "session", None)
-        if session is None:
-            return
         async with self.outbound_lock:
-            if self.outstanding is not None:
-                self.outstanding.timer.cancel()
-                await database_sync_to_async(outbound.finish)(
-                    self.outstanding.command_id, outbound.Status.ERROR,
-                    error_code="ConnectionClosed",
-                    error_description="The connection closed before the station answered",
-                )
-                self.outstanding = None
-        presence.release(session)
-        was_live = await database_sync_to_async(presence.unregister)(
-            session.identity, session.connection_id
-        )
-        if was_live:
-            await database_sync_to_async(outbound.mark_offline)(session.identity)
-            await database_sync_to_async(lifecycle.directory().disconnected)(session)
+            closed = self.take_closed_session()
+        if closed is None:
+            return
+        try:
+            await database_sync_to_async(closed.settle)()
+        except Exception as error:
+            logger.warning("Recording the closed session of %s failed (%s); retrying",
+                           closed.session.identity, error)
+            self.settle_in_background(closed)
+
+    def take_closed_session(self):
+        """Mark the session released and return what is left to record of it (or None)."""
+        self.released = True
         for task in self.background:
             task.cancel()
+        session = self.session
+        if session is None:
+            return None
+        closed = ClosedSession(session)
+        if self.outstanding is not None:
+            self.outstanding.timer.cancel()
+            closed.command_id = self.outstanding.command_id
+            self.outstanding = None
+        presence.release(session)
+        return closed
+
+    @staticmethod
+    def settle_in_background(closed):
+        if closed is None:
+            return
+        task = asyncio.ensure_future(settle_later(closed))
+        _closing_retries.add(task)
+        task.add_done_callback(_closing_retries.discard)
 
     # --- frames in --------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.session is None or self.closing:
+            return  # a frame that raced our own close
+        try:
+            await self.handle_frame(text_data, bytes_data)
+        except Exception:
+            logger.exception("Handling a frame from %s failed", self.identity_for_log)
+            if self.unanswered is not None:
+                try:
+                    await self.send_error(self.unanswered, OcppError(
+                        "InternalError", "The CSMS failed to handle this call"))
+                except Exception:
+                    logger.exception("Answering %s failed", self.identity_for_log)
+        finally:
+            self.unanswered = None
+        if time.monotonic() - self.last_seen_written >= settings.OCPP_LAST_SEEN_WRITE_INTERVAL:
+            await self.write_last_seen()
+
+    async def write_last_seen(self):
+        self.last_seen_written = time.monotonic()
+        try:
+            await database_sync_to_async(lifecycle.directory().seen)(self.session)
+        except Exception as error:
+            logger.warning("Last-seen write for %s failed (%s); retrying later",
+                           self.session.identity, error)
+            self.last_seen_written = (time.monotonic() - settings.OCPP_LAST_SEEN_WRITE_INTERVAL
+                                      + LAST_SEEN_RETRY_SECONDS)
+
+    async def handle_frame(self, text_data, bytes_data):
         session = self.session
         if text_data is None:
             text_data = bytes_data.decode("utf-8", errors="replace") if bytes_data else ""
@@ -213,14 +396,12 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 logger.warning("%s sent a broken answer: %s", session.identity, error.description)
             return
         if isinstance(frame, Call):
+            self.unanswered = frame.message_id
             messagelog.record(session.identity, "in", text_data, CALL, frame.message_id,
                               frame.action, connection_id=session.connection_id)
             await self.handle_call(frame)
         else:
             await self.handle_answer(frame, text_data)
-        if time.monotonic() - self.last_seen_written >= settings.OCPP_LAST_SEEN_WRITE_INTERVAL:
-            self.last_seen_written = time.monotonic()
-            await database_sync_to_async(lifecycle.directory().seen)(session)
 
     async def handle_call(self, call):
         session = self.session
@@ -240,6 +421,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return
         text = result_frame(call.message_id, result)
         await self.send(text_data=text)
+        self.unanswered = None
         self.leave_admission()
         messagelog.record(session.identity, "out", text, CALLRESULT, call.message_id, call.action,
                           "ok", _ms_since(started), session.connection_id)
@@ -276,6 +458,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         code = error.code_for(session.ocpp_version)
         text = error_frame(message_id, code, error.description, error.details)
         await self.send(text_data=text)
+        self.unanswered = None
         self.leave_admission()  # a CALLERROR answers the call too
         messagelog.record(session.identity, "out", text, CALLERROR, message_id, action, code,
                           _ms_since(started) if started else None, session.connection_id)
@@ -361,6 +544,16 @@ class OcppConsumer(AsyncWebsocketConsumer):
         task.add_done_callback(self.background.discard)
 
     async def time_out(self, message_id):
+        try:
+            await self.record_time_out(message_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The command stays `sent`; the sweep ends it once its time is long past.
+            logger.exception("Recording the timeout of %s for %s failed", message_id,
+                             self.identity_for_log)
+
+    async def record_time_out(self, message_id):
         async with self.outbound_lock:
             if self.outstanding is None or self.outstanding.message_id != message_id:
                 return
@@ -375,10 +568,11 @@ class OcppConsumer(AsyncWebsocketConsumer):
     # --- channel-layer events ---------------------------------------------------------------
 
     async def ocpp_command_ready(self, event):
-        await self.pump()
+        if self.session is not None:
+            await self.pump()
 
     async def ocpp_replaced(self, event):
-        if event.get("connection_id") == self.session.connection_id:
+        if self.session is not None and event.get("connection_id") == self.session.connection_id:
             self.closing = True
             await self.close(code=1000)
 

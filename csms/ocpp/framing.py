@@ -3,6 +3,7 @@
 Parsing never raises anything but `OcppError`, which carries the code to answer with.
 """
 import json
+import re
 from dataclasses import dataclass
 
 OCPP16 = "1.6"
@@ -13,6 +14,15 @@ CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_MESSAGE_ID_LENGTH = 36
 # OCPP-J 2.0.1 §4.2.3: an unreadable message id is answered with id "-1".
 UNKNOWN_MESSAGE_ID = "-1"
+# Deepest nesting of arrays/objects accepted in a frame, the frame's own array included. The
+# deepest official payload (a charging profile's schedule periods, customData) needs about 8;
+# deeper frames are refused before parsing, so no recursion limit can be reached downstream.
+MAX_NESTING_DEPTH = 64
+# The start of a CALL-shaped frame, to answer a frame too deep to parse with its own message id.
+CALL_PREFIX = re.compile(r'\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
+ANSWER_PREFIX = re.compile(r"\s*\[\s*[34]\s*,")
+STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+BRACKET = re.compile(r"[\[\]{}]")
 
 # Error kinds used inside the CSMS, mapped to each version's spelling. 1.6 has no
 # RpcFrameworkError/MessageTypeNotSupported and spells two codes differently (sic).
@@ -86,12 +96,59 @@ class CallError:
     error_details: dict
 
 
+def nesting_depth(text):
+    """The deepest nesting of arrays/objects in JSON text, strings skipped."""
+    depth = deepest = 0
+    for bracket in BRACKET.findall(STRING_LITERAL.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unreadable(description, text):
+    """The error for a frame that cannot be read: a CALL-shaped one is answered with its own id."""
+    match = CALL_PREFIX.match(text)
+    if match:
+        return OcppError("FormatViolation", description, message_id=match.group(1))
+    return OcppError("RpcFrameworkError", description, answer=not ANSWER_PREFIX.match(text))
+
+
 def parse_frame(text):
     """Turn one WebSocket text frame into a Call, CallResult or CallError."""
+    if not isinstance(text, str):
+        raise OcppError("RpcFrameworkError", "Frame is not text")
+    # Counting is C-fast; only frames with that many brackets pay for the exact scan.
+    if (text.count("[") + text.count("{") > MAX_NESTING_DEPTH
+            and nesting_depth(text) > MAX_NESTING_DEPTH):
+        raise _unreadable(f"Frame is nested deeper than {MAX_NESTING_DEPTH} levels", text)
     try:
-        frame = json.loads(text)
+        frame = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise _unreadable(f"Frame is nested deeper than {MAX_NESTING_DEPTH} levels", text) from None
     except (ValueError, TypeError):
-        raise OcppError("RpcFrameworkError", "Frame is not valid JSON")
+        raise OcppError("RpcFrameworkError", "Frame is not valid JSON") from None
+    if "\\u" in text and not _encodable(frame):
+        # An escaped lone surrogate ("\ud800") parses but can be neither stored nor echoed.
+        raise _unreadable("Frame holds an unpaired UTF-16 surrogate escape", text)
+    return _frame_of(frame)
+
+
+def _encodable(frame):
+    try:
+        encode(frame).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _frame_of(frame):
     if not isinstance(frame, list) or len(frame) < 2:
         raise OcppError("RpcFrameworkError", "Frame is not an OCPP-J array")
     message_type, message_id = frame[0], frame[1]
