@@ -223,7 +223,17 @@ CELERY_BEAT_SCHEDULE.update({
                                     "schedule": TRANSACTIONS_SWEEP_SECONDS},
     "transactions-expire-reservations": {"task": "transactions.tasks.expire_reservations",
                                          "schedule": TRANSACTIONS_SWEEP_SECONDS},
+    "transactions-settle-stale": {"task": "transactions.tasks.settle_stale_transactions",
+                                  "schedule": TRANSACTIONS_SWEEP_SECONDS},
 })
+# A transaction the CSMS hears nothing of (no event, no meter value) for this many seconds is
+# closed with stopped reason NoNews, its last reading as stop; 0 never closes one. Counted from
+# each message by the server that receives it.
+TRANSACTIONS_STALE_AFTER = env_int("TRANSACTIONS_STALE_AFTER", 86400)
+# After a station reboots (BootNotification other than Triggered) or reports a connector
+# Available, its open transactions there are closed (StationRebooted / ConnectorAvailable)
+# unless the station reports them within this many seconds; a later Ended still replaces that.
+TRANSACTIONS_SETTLE_GRACE = env_int("TRANSACTIONS_SETTLE_GRACE", 300)
 
 # --- Device model ------------------------------------------------------------------------------
 # Seconds after its request (or its last part) an unfinished report is shown as timed out.

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from csms.ocpp import bridge, runtime
 
 from .models import Connector, Evse, Station
-from .signals import station_booted
+from .signals import connector_status_changed, station_booted
 
 logger = logging.getLogger(__name__)
 DASHBOARD_GROUP = "dashboard"
@@ -122,17 +122,19 @@ def record_connector_status(station_pk, evse_id, connector_id, status, timestamp
     # The common case, a known connector, is one UPDATE.
     if connector.filter(not_older).update(updated_at=timezone.now(), **fields):
         publish_station(station_pk)
-        return
-    if connector.exists():
+    elif connector.exists():
         return  # an older status replayed late
-    with transaction.atomic():
-        evse = None
-        if evse_id is not None:
-            evse, _ = Evse.objects.get_or_create(station_id=station_pk, evse_id=evse_id)
-        Connector.objects.update_or_create(
-            station_id=station_pk, evse=evse, connector_id=connector_id, defaults=fields
-        )
-    publish_station(station_pk)
+    else:
+        with transaction.atomic():
+            evse = None
+            if evse_id is not None:
+                evse, _ = Evse.objects.get_or_create(station_id=station_pk, evse_id=evse_id)
+            Connector.objects.update_or_create(
+                station_id=station_pk, evse=evse, connector_id=connector_id, defaults=fields
+            )
+        publish_station(station_pk)
+    connector_status_changed.send(sender=Connector, station_pk=station_pk, evse_id=evse_id,
+                                  connector_id=connector_id, status=status, status_at=status_at)
 
 
 def _parse_time(value):

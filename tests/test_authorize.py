@@ -1,5 +1,6 @@
-"""Authorize for both versions: accepted, blocked, expired, unknown, concurrent, no credit, not
-at this location, and what the answer carries (group, cache expiry, personal message)."""
+"""Authorize for both versions: accepted, blocked, expired, unknown, no credit, not at this
+location, and what the answer carries (group, cache expiry, personal message). ConcurrentTx:
+test_transaction_concurrent_tx.py."""
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -8,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from stations.models import Station
-from tests.transactions_helpers import event, new_token, start_16, tariff_for_station
+from tests.transactions_helpers import event, new_token, tariff_for_station
 
 
 def authorize(station, token):
@@ -54,22 +55,6 @@ def test_answer_carries_group_expiry_and_message_201(connect_station, identity):
 def test_token_without_expiry_gets_a_cache_expiry(connect_station, identity):
     info = authorize(connect_station(identity, "1.6"), new_token())
     assert set(info) == {"status", "expiryDate"}
-
-
-@pytest.mark.parametrize("version", ["2.0.1", "1.6"])
-def test_concurrent_transaction(connect_station, identity, version):
-    token = new_token()
-    relaxed = new_token(allow_concurrent_transactions=True)
-    station = connect_station(identity, version)
-    for charging in (token, relaxed):
-        if version == "1.6":
-            station.call("StartTransaction", start_16(1, charging, 0, 0))
-        else:
-            station.call("TransactionEvent", event("Started", 0, 0, f"tx-{uuid.uuid4().hex[:8]}",
-                                                   trigger="Authorized", token=charging, evse=1))
-    other = connect_station(f"{identity}-other", version)
-    assert authorize(other, token)["status"] == "ConcurrentTx"
-    assert authorize(other, relaxed)["status"] == "Accepted"
 
 
 def test_no_credit_and_not_at_this_location(connect_station, identity):

@@ -194,6 +194,14 @@ class Transaction(models.Model):
         ACTIVE = "Active"
         ENDED = "Ended"
 
+    class Settlement(models.TextChoices):
+        """Why the CSMS closed a transaction the station never ended (never OCPP stoppedReason
+        words, so `stopped_reason` tells which side ended it)."""
+        STATION_REBOOTED = "StationRebooted"
+        CONNECTOR_AVAILABLE = "ConnectorAvailable"
+        NO_NEWS = "NoNews"
+        OPERATOR = "ClosedByOperator"
+
     station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="transactions")
     transaction_id = models.CharField(max_length=36)
     ocpp_version = models.CharField(max_length=8)
@@ -243,6 +251,23 @@ class Transaction(models.Model):
     # The running state of the derivation (see actions.RunningFold), so an event that comes in
     # order is folded in without re-reading the transaction's events and readings.
     derivation = models.JSONField(default=dict, blank=True, editable=False)
+    # The idTokenInfo / idTagInfo status answered for the start token; anything but Accepted
+    # (or empty: no token) is a refused transaction, which never blocks its token (ConcurrentTx).
+    authorization_status = models.CharField(max_length=20, blank=True)
+    # Set when the station's readings or times are impossible (negative energy, ended before it
+    # started): such a transaction is not billed (energy 0 when negative, no cost).
+    anomaly = models.CharField(max_length=200, blank=True)
+
+    # When the CSMS last heard of it (server clock), and when it closes it unless it hears again.
+    last_news_at = models.DateTimeField(null=True, blank=True)
+    settle_due_at = models.DateTimeField(null=True, blank=True)
+    settle_reason = models.CharField(max_length=20, choices=Settlement.choices, blank=True)
+    # The CSMS's closing of a transaction the station never ended: the audit line (who, when,
+    # why). Kept when a later Ended from the station replaces it.
+    settlement = models.CharField(max_length=20, choices=Settlement.choices, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    settled_by = models.CharField(max_length=150, blank=True)
+    settlement_note = models.CharField(max_length=500, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -256,7 +281,11 @@ class Transaction(models.Model):
                                     condition=models.Q(start_fingerprint__isnull=False),
                                     name="unique_start_per_station"),
         ]
-        indexes = [models.Index(fields=["state", "station"], name="transaction_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "station"], name="transaction_state_idx"),
+            models.Index(fields=["settle_due_at"], name="transaction_settle_due_idx",
+                         condition=models.Q(settle_due_at__isnull=False)),
+        ]
 
     def __str__(self):
         return f"{self.station} transaction {self.transaction_id}"
@@ -264,6 +293,15 @@ class Transaction(models.Model):
     @property
     def energy_kwh(self):
         return self.energy_wh / 1000
+
+    @property
+    def refused(self):
+        return self.authorization_status not in ("", "Accepted")
+
+    @property
+    def closed_by_csms(self):
+        """Ended by the CSMS's settlement, not (yet) by the station's own Ended."""
+        return self.state == self.State.ENDED and self.stopped_reason in self.Settlement.values
 
 
 class TransactionEvent(models.Model):
@@ -319,6 +357,12 @@ class MeterValue(models.Model):
     value = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
     base_unit = models.CharField(max_length=20, blank=True)
     signed_meter_value = models.JSONField(null=True, blank=True)
+    # The transaction message that carried it (none: a 1.6 MeterValues).
+    event = models.ForeignKey(TransactionEvent, on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="meter_values", db_index=False)
+    # Sent after its transaction's end (a later Updated, a 1.6 MeterValues after the stop):
+    # stored, never billed.
+    after_end = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["timestamp", "id"]

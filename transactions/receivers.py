@@ -1,7 +1,9 @@
-"""Applies stations' answers to reservations, remote starts and local lists as they arrive."""
+"""Applies stations' answers to reservations, remote starts and local lists as they arrive, and
+marks transactions a reboot or an Available connector leaves behind."""
 from django.dispatch import receiver
 
 from csms.ocpp.signals import command_finished
+from stations.signals import connector_status_changed, station_booted
 
 from . import actions
 
@@ -16,3 +18,14 @@ ANSWERED_ACTIONS = {
 def apply_station_answer(sender, command, **kwargs):
     if command.action in ANSWERED_ACTIONS:
         actions.settle_command(command.pk)
+
+
+@receiver(station_booted, dispatch_uid="transactions.station_rebooted")
+def close_after_reboot(sender, station, ocpp_version, **kwargs):
+    actions.station_rebooted(station.pk, ocpp_version, station.boot_reason)
+
+
+@receiver(connector_status_changed, dispatch_uid="transactions.connector_available")
+def close_on_available(sender, station_pk, evse_id, connector_id, status, status_at, **kwargs):
+    if status == "Available":
+        actions.connector_available(station_pk, evse_id, connector_id, status_at)

@@ -21,6 +21,12 @@ def expire_reservations():
 
 
 @shared_task(ignore_result=True)
+def settle_stale_transactions():
+    """Close running transactions nothing was heard of in time (reboot, Available, no news)."""
+    return actions.settle_due()
+
+
+@shared_task(ignore_result=True)
 def send_cost_updates():
     """CostUpdated to every running 2.0.1 transaction whose interval has passed."""
     sent = 0

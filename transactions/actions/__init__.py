@@ -22,6 +22,10 @@ from .reservations import (
     RESERVE_ANSWERS, attach_command, create_reservation, expire_reservations,
     reservation_status_update, settle_reservation,
 )
+from .settlement import (
+    TransactionEnded, close_transaction, connector_available, heard_from, settle_due,
+    station_rebooted,
+)
 from .tokens import CSV_FIELDS, import_tokens_csv, save_token, set_token_status
 
 __all__ = [
@@ -35,5 +39,6 @@ __all__ = [
     "reservation_status_update", "sampled_values", "save_token", "set_token_status",
     "settle_command", "settle_finished", "settle_local_list_update", "settle_remote_start",
     "settle_reservation", "spent_by", "start_transaction_16", "stop_transaction_16",
-    "store_meter_values", "tariff_for",
+    "store_meter_values", "tariff_for", "TransactionEnded", "close_transaction",
+    "connector_available", "heard_from", "settle_due", "station_rebooted",
 ]

@@ -15,6 +15,9 @@ ID_TAG_TYPE = IdTokenType.ISO14443
 # 2.0.1 statuses 1.6 cannot say are all "not valid" there.
 STATUS_TO_16 = {"Accepted": "Accepted", "Blocked": "Blocked", "Expired": "Expired",
                 "ConcurrentTx": "ConcurrentTx"}
+# A transaction's answered start status that lets it count as the token's running transaction
+# (empty: from before the status was kept, or no token answered yet).
+ACCEPTED_STATUSES = ("", "Accepted")
 
 def _tokens_presented_as(value, token_type=None):
     # 1.6 idTags carry no type: they match on value alone.
@@ -27,17 +30,24 @@ def find_token(value, token_type=None):
     return _tokens_presented_as(value, token_type).first()
 
 
-def _token_for_authorization(value, token_type, station_pk, for_transaction):
+def _token_for_authorization(value, token_type, station_pk, for_start, for_transaction):
     """find_token() with what authorize() checks beyond the row itself, in the same query:
-    whether the token is restricted to some stations and allowed at this one, and whether it
-    is in another active transaction."""
+    whether the token is restricted to some stations and allowed at this one, and (for a start)
+    whether it is in another running transaction the CSMS accepted."""
     allowed = IdToken.allowed_stations.through.objects.filter(idtoken=OuterRef("pk"))
-    others = Transaction.objects.filter(id_token=OuterRef("pk"), state=Transaction.State.ACTIVE)
-    if for_transaction is not None:
-        others = others.exclude(pk=for_transaction.pk)
-    return _tokens_presented_as(value, token_type).annotate(
-        restricted=Exists(allowed), allowed_here=Exists(allowed.filter(station=station_pk)),
-        in_other_transaction=Exists(others)).first()
+    checks = {"restricted": Exists(allowed), "allowed_here": Exists(allowed.filter(station=station_pk))}
+    if for_start:
+        # A refused transaction (ConcurrentTx or any refusal) never blocks its token.
+        others = Transaction.objects.filter(
+            id_token=OuterRef("pk"), state=Transaction.State.ACTIVE,
+            authorization_status__in=ACCEPTED_STATUSES)
+        if for_transaction is not None:
+            others = others.exclude(pk=for_transaction.pk)
+        checks["in_other_transaction"] = Exists(others)
+    token = _tokens_presented_as(value, token_type).annotate(**checks).first()
+    if token is not None and not for_start:
+        token.in_other_transaction = False
+    return token
 
 
 @dataclass
@@ -46,9 +56,12 @@ class Authorization:
     token: IdToken | None = None
 
 
-def authorize(station_pk, value, token_type=None, for_transaction=None):
-    """The authorization status of a presented token at a station (BRIEF §4)."""
-    token = _token_for_authorization(value, token_type, station_pk, for_transaction)
+def authorize(station_pk, value, token_type=None, for_transaction=None, for_start=False):
+    """The authorization status of a presented token at a station (BRIEF §4). ConcurrentTx only
+    for a start (TransactionEvent Started, StartTransaction): OCPP gives it no meaning elsewhere
+    (1.6 and 2.0.1 AuthorizationStatus: "only relevant for" the start), so Authorize,
+    Updated and Ended / StopTransaction never answer it."""
+    token = _token_for_authorization(value, token_type, station_pk, for_start, for_transaction)
     if token is None:
         if settings.TRANSACTIONS_UNKNOWN_ID_TOKEN_POLICY != "accept":
             return Authorization("Unknown")
@@ -56,7 +69,8 @@ def authorize(station_pk, value, token_type=None, for_transaction=None):
         if created:  # no station restriction, in no transaction
             token.restricted = token.allowed_here = token.in_other_transaction = False
         else:  # recorded by a concurrent request meanwhile
-            token = _token_for_authorization(value, token.type, station_pk, for_transaction)
+            token = _token_for_authorization(value, token.type, station_pk, for_start,
+                                             for_transaction)
     now = timezone.now()
     group = token.group
     if token.status == IdToken.Status.BLOCKED or (group and group.status == IdToken.Status.BLOCKED):

@@ -14,9 +14,25 @@ EVENT_RANK = {"Started": 0, "Updated": 1, "Ended": 2}
 
 
 def _event_order(event):
-    # 2.0.1 events order by seqNo; 1.6 ones (no seqNo) by time, a start before a stop.
-    return (event.seq_no if event.seq_no is not None else -1, event.timestamp,
-            EVENT_RANK[event.event_type])
+    # 2.0.1 events order by seqNo; 1.6 ones (no seqNo) a start before a stop, whatever the
+    # timestamps (an offline replay may carry a stop time before the start time).
+    return (event.seq_no if event.seq_no is not None else -1, EVENT_RANK[event.event_type],
+            event.timestamp)
+
+
+def _answered_status(event):
+    answer = event.answer or {}
+    return (answer.get("idTokenInfo") or answer.get("idTagInfo") or {}).get("status", "")
+
+
+def _event_reading(rows, event, context, position):
+    """The register reading an event carried (its Transaction.Begin/End one if it has one)."""
+    if event is None:
+        return None
+    carried = [row for row in rows if row[4] == event.pk]
+    preferred = [row for row in carried if row[5] == context] or carried
+    readings = metering.register_readings([row[:4] for row in preferred])
+    return readings[position] if readings else None
 
 
 def _as_201(event, version):
@@ -36,26 +52,28 @@ def _as_201(event, version):
 
 
 def derive(transaction, presented=None):
-    """Recompute every derived field of a transaction from all its events (in seqNo order) and
-    meter values. A pure function of the stored set, so arrival order and repeats cannot matter.
+    """Recompute every derived field of a transaction from all its events (in seqNo order), meter
+    values and the CSMS's settlement, if any. A pure function of the stored set, so arrival order
+    and repeats cannot matter. The events after its Ended (higher seqNo) and their readings are
+    kept but count for nothing: the Ended's reading is the stop, the Started's the start.
     `presented`: a token the caller has just looked up for this event (saves looking it up again)."""
     version = transaction.ocpp_version
     events = sorted(transaction.events.all(), key=_event_order)
+    end = next((index for index, event in enumerate(events) if event.event_type == "Ended"), None)
+    counted, late = (events, []) if end is None else (events[:end + 1], events[end + 1:])
+    started = next((event for event in counted if event.event_type == "Started"), None)
+    ended = counted[end] if end is not None else None
     fields = {"evse_id": None, "connector_id": None, "charging_state": "", "stopped_reason": "",
               "reservation_id_sent": None, "time_spent_charging": None,
-              "number_of_phases_used": None}
+              "number_of_phases_used": None, "authorization_status": ""}
     start_token = stop_token = None
     remote_start_id = None
     states = []
-    started_at = ended_at = None
-    for event in events:
+    for event in counted:
         payload = _as_201(event, version)
         info = payload.get("transactionInfo") or {}
         evse = payload.get("evse") or {}
-        if event.event_type == "Started":
-            started_at = event.timestamp
-        if event.event_type == "Ended":
-            ended_at = event.timestamp
+        if event is ended:
             # OCPP: stoppedReason may only be omitted when it is Local.
             fields["stopped_reason"] = info.get("stoppedReason") or "Local"
         if fields["evse_id"] is None and evse.get("id") is not None:
@@ -78,21 +96,21 @@ def derive(transaction, presented=None):
         if token:
             if start_token is None:
                 start_token = token
+                fields["authorization_status"] = _answered_status(event)
             elif payload.get("triggerReason") == "StopAuthorized" or event.event_type == "Ended":
                 stop_token = token
         elif (payload.get("triggerReason") == "StopAuthorized" and version == OCPP16
               and start_token is not None):
             stop_token = start_token
+    started_at = ended_at = None
     if events:
-        started_at = started_at or events[0].timestamp
+        started_at = (started or counted[0]).timestamp
+        ended_at = ended and ended.timestamp
         transaction.last_event_at = max(event.timestamp for event in events)
         seq_nos = [event.seq_no for event in events if event.seq_no is not None]
         transaction.last_seq_no = max(seq_nos) if seq_nos else None
     for name, value in fields.items():
         setattr(transaction, name, value)
-    transaction.started_at = started_at
-    transaction.ended_at = ended_at
-    transaction.state = Transaction.State.ENDED if ended_at else Transaction.State.ACTIVE
     transaction.offline = any(event.offline for event in events)
     transaction.event_count = len(events)
     if remote_start_id is not None:
@@ -111,19 +129,32 @@ def derive(transaction, presented=None):
         transaction.stop_id_token_value = stop_token["idToken"]
         transaction.stop_id_token_type = stop_token.get("type", "")
 
-    samples = list(transaction.meter_values.filter(
+    rows = list(transaction.meter_values.filter(
         measurand__in=[metering.ENERGY_REGISTER, metering.ENERGY_INTERVAL],
-    ).values_list("timestamp", "measurand", "phase", "value"))
-    energy, first, last = metering.energy_wh(samples)
-    transaction.energy_wh = energy
-    transaction.meter_start_wh = first
-    transaction.meter_stop_wh = last if ended_at else None
+    ).values_list("timestamp", "measurand", "phase", "value", "event_id", "context", "after_end"))
+    late_ids = {event.pk for event in late}
+    if late_ids:  # readings of events after the end: kept, flagged, never billed
+        transaction.meter_values.filter(event_id__in=late_ids, after_end=False).update(after_end=True)
+    rows = [row for row in rows if not row[6] and row[4] not in late_ids]
+    samples = [row[:4] for row in rows]
+    if ended is None and transaction.settlement:
+        # Closed by the CSMS: ended at the last thing known of it, stopped for the settlement.
+        ended_at = max([event.timestamp for event in events] + [sample[0] for sample in samples])
+        transaction.stopped_reason = transaction.settlement
+    transaction.started_at, transaction.ended_at = started_at, ended_at
+    transaction.state = Transaction.State.ENDED if ended_at else Transaction.State.ACTIVE
+    if ended_at:
+        transaction.settle_due_at, transaction.settle_reason = None, ""
     readings = metering.register_readings(samples)
+    first = _event_reading(rows, started, "Transaction.Begin", 0) or (readings[0] if readings else None)
+    last = _event_reading(rows, ended, "Transaction.End", -1) or (readings[-1] if readings else None)
+    transaction.energy_wh, transaction.meter_start_wh, _ = metering.energy_wh(samples)
+    transaction.meter_stop_wh = last.value if ended_at and last else None
     closed, charging_since = metering.fold_charging_states(states)
     fold = RunningFold(
-        energy_mode=metering.energy_mode(samples), first=readings[0] if readings else None,
-        last=readings[-1] if readings else None, rising=metering.rising_time(readings),
-        charging_closed=closed, charging_since=charging_since)
+        energy_mode=metering.energy_mode(samples), first=first, last=last,
+        rising=metering.rising_time(readings), charging_closed=closed,
+        charging_since=charging_since)
     _finish_derivation(transaction, fold, ended_at or transaction.last_event_at)
     transaction.save()
     _link_reservation(transaction)
@@ -169,10 +200,19 @@ def _microseconds(duration):
 
 
 def _finish_derivation(transaction, fold, as_of):
-    """Energy, charging time and cost from the fold, as of the end or the newest event."""
+    """Energy, charging time and cost from the fold, as of the end or the newest event; an
+    impossible result is flagged (`anomaly`) and not billed."""
+    problems = []
     if fold.first is not None:
         transaction.energy_wh = fold.last.value - fold.first.value
         transaction.meter_start_wh = fold.first.value
+        if transaction.energy_wh < 0:
+            problems.append(f"Negative energy: meter stop {fold.last.value.normalize():f} Wh is "
+                            f"below meter start {fold.first.value.normalize():f} Wh.")
+            transaction.energy_wh = Decimal(0)
+    if transaction.ended_at and transaction.started_at and transaction.ended_at < transaction.started_at:
+        problems.append("Ended before it started (the station's timestamps).")
+    transaction.anomaly = " ".join(problems)
     if transaction.time_spent_charging is not None:
         transaction.charging_seconds = transaction.time_spent_charging
     elif transaction.charging_state:  # some event reported a charging state
@@ -180,7 +220,11 @@ def _finish_derivation(transaction, fold, as_of):
             fold.charging_closed, fold.charging_since, as_of)
     else:
         transaction.charging_seconds = int(fold.rising.total_seconds())
-    _apply_cost(transaction, as_of)
+    if problems:  # never stored as a billable fact
+        transaction.total_cost, transaction.cost_breakdown = None, {}
+        transaction.currency = transaction.tariff.currency if transaction.tariff else ""
+    else:
+        _apply_cost(transaction, as_of)
     transaction.derivation = fold.as_json()
 
 
@@ -188,7 +232,8 @@ def _finish_derivation(transaction, fold, as_of):
 FOLDED_FIELDS = ["evse_id", "connector_id", "charging_state", "time_spent_charging",
                  "number_of_phases_used", "offline", "last_seq_no", "last_event_at",
                  "event_count", "energy_wh", "meter_start_wh", "charging_seconds", "total_cost",
-                 "currency", "cost_breakdown", "derivation", "updated_at"]
+                 "currency", "cost_breakdown", "derivation", "anomaly", "last_news_at",
+                 "settle_due_at", "settle_reason", "updated_at"]
 # The precision MeterValue.value keeps on every backend (SQLite stores 15 significant digits).
 STORED_PLACES, STORED_DIGITS = 6, 15
 

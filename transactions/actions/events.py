@@ -12,6 +12,7 @@ from .authorization import authorize, id_tag_info, id_token_info
 from .common import OCPP16, OCPP201, _retrying, iso, parse_time
 from .derivation import derive, fold_in_order
 from .meter_values import sampled_values, store_meter_values
+from .settlement import heard_from
 
 def tariff_for(station_pk):
     """The station's own tariff, else the default one (at most one is the default)."""
@@ -54,23 +55,30 @@ def record_transaction_event(station_pk, payload):
         )
         evse = payload.get("evse") or {}
         rows = sampled_values(payload.get("meterValue"), OCPP201)
+        heard_from(transaction)
         # The usual event, next in seqNo order (so not a repeat), is folded in as it comes.
         if fold_in_order(transaction, rows, payload):
             event.answer = _transaction_event_answer(transaction, None)
             event.save(force_insert=True)
-            store_meter_values(station_pk, rows, transaction, evse.get("id"), evse.get("connectorId"))
+            store_meter_values(station_pk, rows, transaction, evse.get("id"),
+                               evse.get("connectorId"), event=event)
             return event.answer
         earlier = None if getattr(transaction, "is_new", False) else (
             transaction.events.filter(seq_no=payload["seqNo"]).first())
         if earlier is not None:
             # seqNo repeats are replays after offline: answer the same, count once.
             return earlier.answer
-        event.save(force_insert=True)
-        store_meter_values(station_pk, rows, transaction, evse.get("id"), evse.get("connectorId"))
-        # Authorized before deriving: an unknown token the policy accepts is recorded first.
+        # Authorized before deriving: an unknown token the policy accepts is recorded first, and
+        # the status answered is stored with the event (derive() reads the start token's).
         id_token = payload.get("idToken")
-        authorization = id_token and authorize(station_pk, id_token["idToken"],
-                                               id_token["type"], for_transaction=transaction)
+        authorization = id_token and authorize(
+            station_pk, id_token["idToken"], id_token["type"], for_transaction=transaction,
+            for_start=payload["eventType"] == TransactionEvent.EventType.STARTED)
+        if authorization:
+            event.answer = {"idTokenInfo": {"status": authorization.status}}
+        event.save(force_insert=True)
+        store_meter_values(station_pk, rows, transaction, evse.get("id"), evse.get("connectorId"),
+                           event=event)
         derive(transaction, presented=authorization and authorization.token)
         event.answer = _transaction_event_answer(transaction, authorization)
         event.save(update_fields=["answer"])
@@ -111,18 +119,19 @@ def start_transaction_16(station_pk, payload):
             start_fingerprint=fingerprint, tariff=tariff_for(station_pk),
             remote_start_id=_remote_start_for_16(station_pk, payload["idTag"], payload["connectorId"]),
         )
+        authorization = authorize(station_pk, payload["idTag"], for_transaction=transaction,
+                                  for_start=True)
         event = TransactionEvent.objects.create(
             transaction=transaction, event_type=TransactionEvent.EventType.STARTED,
             timestamp=timestamp, trigger_reason="StartTransaction", payload=payload,
+            answer={"transactionId": number.pk,
+                    "idTagInfo": id_tag_info(authorization.token, authorization.status)},
         )
         store_meter_values(station_pk, [_register_row(timestamp, payload["meterStart"],
                                                       "Transaction.Begin")],
-                           transaction, connector_id=payload["connectorId"])
-        authorization = authorize(station_pk, payload["idTag"], for_transaction=transaction)
+                           transaction, connector_id=payload["connectorId"], event=event)
+        heard_from(transaction)
         derive(transaction, presented=authorization.token)
-        event.answer = {"transactionId": number.pk,
-                        "idTagInfo": id_tag_info(authorization.token, authorization.status)}
-        event.save(update_fields=["answer"])
         return event.answer
 
     return _retrying(record)
@@ -149,30 +158,30 @@ def _remote_start_for_16(station_pk, id_tag, connector_id):
 
 def stop_transaction_16(station_pk, payload):
     """StopTransaction (1.6), with its transactionData. A stop of a transaction the CSMS never saw
-    start is kept too; a repeat answers the same and changes nothing."""
+    start is kept too; a repeat answers the same and changes nothing. A stop of a transaction the
+    CSMS closed itself (settlement) replaces that closing."""
     timestamp = parse_time(payload["timestamp"])
 
     def record():
         transaction = _transaction(station_pk, str(payload["transactionId"]), OCPP16)
-        if transaction.state == Transaction.State.ENDED:  # a repeat: it has its Ended event
-            return transaction.events.get(event_type=TransactionEvent.EventType.ENDED).answer
+        if transaction.state == Transaction.State.ENDED:
+            ended = transaction.events.filter(event_type=TransactionEvent.EventType.ENDED).first()
+            if ended is not None:  # a repeat
+                return ended.answer
+        answer = {}
+        if payload.get("idTag"):
+            authorization = authorize(station_pk, payload["idTag"], for_transaction=transaction)
+            answer["idTagInfo"] = id_tag_info(authorization.token, authorization.status)
         event = TransactionEvent.objects.create(
             transaction=transaction, event_type=TransactionEvent.EventType.ENDED,
-            timestamp=timestamp, trigger_reason="StopTransaction", payload=payload,
+            timestamp=timestamp, trigger_reason="StopTransaction", payload=payload, answer=answer,
         )
         rows = sampled_values(payload.get("transactionData"), OCPP16)
         rows.append(_register_row(timestamp, payload["meterStop"], "Transaction.End"))
-        store_meter_values(station_pk, rows, transaction, connector_id=transaction.connector_id)
+        store_meter_values(station_pk, rows, transaction, connector_id=transaction.connector_id,
+                           event=event)
+        heard_from(transaction)
         derive(transaction)
-        answer = {}
-        if payload.get("idTag"):
-            authorization = authorize(station_pk, payload["idTag"],
-                                      for_transaction=transaction)
-            answer["idTagInfo"] = id_tag_info(authorization.token, authorization.status)
-        event.answer = answer
-        event.save(update_fields=["answer"])
         return answer
 
     return _retrying(record)
-
-

@@ -3,6 +3,7 @@ from .. import metering
 from ..models import MeterValue, Transaction
 from .common import OCPP16, OCPP201, _retrying, parse_time
 from .derivation import derive, fold_in_order
+from .settlement import heard_from
 
 def sampled_values(meter_values, version):
     """Flatten meterValue[] into MeterValue field dicts (defaults per OCPP: measurand
@@ -34,11 +35,13 @@ def sampled_values(meter_values, version):
     return rows
 
 
-def store_meter_values(station_pk, rows, transaction=None, evse_id=None, connector_id=None):
+def store_meter_values(station_pk, rows, transaction=None, evse_id=None, connector_id=None,
+                       event=None, after_end=False):
     # A repeated reading of a transaction is ignored by its unique key (counted once).
     MeterValue.objects.bulk_create(
         [MeterValue(station_id=station_pk, transaction=transaction, evse_id=evse_id,
-                    connector_id=connector_id, **row) for row in rows],
+                    connector_id=connector_id, event=event, after_end=after_end, **row)
+         for row in rows],
         ignore_conflicts=transaction is not None,
     )
 
@@ -57,8 +60,17 @@ def record_meter_values_16(station_pk, connector_id, meter_values, transaction_i
         if transaction_id is not None:
             transaction = (Transaction.objects.select_for_update()
                            .filter(station_id=station_pk, transaction_id=str(transaction_id)).first())
+        if transaction is not None and transaction.state == Transaction.State.ENDED \
+                and not transaction.closed_by_csms:
+            # After the station's StopTransaction: its meterStop is the bill; keep, never count.
+            store_meter_values(station_pk, rows, transaction, connector_id=connector_id,
+                               after_end=True)
+            return
         store_meter_values(station_pk, rows, transaction, connector_id=connector_id)
-        if transaction is not None and not fold_in_order(transaction, rows):
+        if transaction is None:
+            return
+        heard_from(transaction)
+        if not fold_in_order(transaction, rows):
             derive(transaction)
     _retrying(store)
 
