@@ -1,10 +1,11 @@
-"""Handlers for what stations send about themselves: boot, heartbeat, status (2.0.1 and 1.6)."""
+"""Handlers for what stations send about themselves: boot, heartbeat, status, DataTransfer
+(2.0.1 and 1.6)."""
 from django.utils import timezone
 
 from csms.ocpp.framing import OCPP16, OCPP201
 from csms.ocpp.router import router
 
-from . import actions
+from . import actions, datatransfer
 
 
 def now_iso():
@@ -65,3 +66,10 @@ def status_notification_16(session, payload):
         payload.get("vendorErrorCode", ""),
     )
     return {}
+
+
+# BRIEF §8: a transfer no vendor module handles is answered UnknownVendorId/UnknownMessageId.
+@router.register(OCPP201, "DataTransfer")
+@router.register(OCPP16, "DataTransfer")
+async def data_transfer(session, payload):
+    return await datatransfer.answer(session, payload)

@@ -19,6 +19,15 @@ BROKEN_FRAMES = [
     ("payload not object", json.dumps([2, "m2", "Heartbeat", []]), "m2", "FormatViolation", "FormationViolation"),
     ("unknown message type", json.dumps([7, "m3", "Heartbeat", {}]), "m3", "MessageTypeNotSupported", "ProtocolError"),
     ("unknown action", json.dumps([2, "m4", "MakeCoffee", {}]), "m4", "NotImplemented", "NotImplemented"),
+    # Deeper than framing.MAX_NESTING_DEPTH (64): refused before parsing, with the frame's own id.
+    ("nested 1000 deep", '[2,"m5","Heartbeat",{"a":' + "[" * 1000 + "]" * 1000 + "}]", "m5",
+     "FormatViolation", "FormationViolation"),
+    ("nested 900 deep", '[2,"m6","Heartbeat",{"a":' + "[" * 900 + "]" * 900 + "}]", "m6",
+     "FormatViolation", "FormationViolation"),
+    ("nested 100000 deep, not a call", "[" * 100_000, "-1", "RpcFrameworkError", "ProtocolError"),
+    ("NaN is not JSON", '[2,"m7","Heartbeat",{"a":NaN}]', "-1", "RpcFrameworkError", "ProtocolError"),
+    ("lone surrogate escape", '[2,"m8","Heartbeat",{"a":"\\ud800"}]', "m8", "FormatViolation",
+     "FormationViolation"),
 ]
 
 

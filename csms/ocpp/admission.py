@@ -7,13 +7,16 @@ retries are wasted work that slows the rest (a congestion collapse). Instead the
 accepting new TCP connections while `OCPP_MAX_ADMISSIONS` stations are being admitted; the others
 wait in the kernel's listen backlog, costing nothing, and are taken in order as admissions finish.
 
-A station leaves admission once its first call is answered (its BootNotification, normally), when
-it disconnects, or after `ADMISSION_TIMEOUT` seconds, whichever comes first. All of this runs on
-the server's event loop thread.
+A station holds a place while the server works for it: from its upgrade until its session is
+open (admission, presence), then again from its first frame until that frame is handled (its
+BootNotification, normally). Between the two, waiting for the station to speak, it holds none: a
+silent socket costs nothing, so silent upgrades can never keep the shared port (HTTP too) paused.
+A place is also given back on disconnect, or after `ADMISSION_TIMEOUT` seconds at the latest.
+All of this runs on the server's event loop thread.
 """
 from django.conf import settings
 
-ADMISSION_TIMEOUT = 10.0  # s: a station that connects and stays silent stops holding a place
+ADMISSION_TIMEOUT = 10.0  # s: a stuck admission or first call stops holding a place
 RESUME_FRACTION = 0.75  # accept again once admissions fall below this share of the limit
 
 

@@ -41,6 +41,10 @@ LAST_SEEN_RETRY_SECONDS = 5.0  # a failed last-seen write is tried again this mu
 # Later tries (s apart) to settle a closed session the database refused; then the sweep does it.
 CLOSE_RETRY_DELAYS = (1, 2, 5, 10, 20, 30, 60, 60, 120, 300)
 CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve the socket now
+CLOSE_SILENT = 1008  # RFC 6455 policy violation: no first CALL within OCPP_FIRST_MESSAGE_TIMEOUT
+# An upgrade whose admission (the database) takes longer is answered 503, before autobahn's
+# opening-handshake timeout (server.OPEN_HANDSHAKE_TIMEOUT, 5 s) would drop it unanswered.
+ADMIT_TIMEOUT = 4.0
 _closing_retries = set()  # running retries, referenced so they are not collected
 
 
@@ -145,6 +149,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
     released = False
     socket_accepted = False
     unanswered = None  # message id of the CALL being handled until it is answered
+    first_frame_pending = False  # admission holds a place again while the first frame is handled
+    silence_timer = None
 
     async def __call__(self, scope, receive, send):
         # channels' AsyncConsumer.__call__, but channel-layer receives wait out an outage instead
@@ -162,7 +168,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await await_many_dispatch([receive, self.receive_from_layer], self.dispatch)
         except StopConsumer:
             pass
-        except Exception:
+        except (KeyboardInterrupt, SystemExit, asyncio.CancelledError):
+            raise
+        except BaseException:
             logger.exception("The session of %s failed; closing it", self.identity_for_log)
             await self.abandon()
         finally:
@@ -202,14 +210,15 @@ class OcppConsumer(AsyncWebsocketConsumer):
         remote_address = client[0] if client else ""
         directory = lifecycle.directory()
         try:
-            admission = await database_sync_to_async(directory.admit)(
+            admission = await asyncio.wait_for(database_sync_to_async(directory.admit)(
                 identity, ocpp_version, parse_basic_auth(self.scope.get("headers", [])),
                 remote_address,
-            )
+            ), ADMIT_TIMEOUT)
         except Exception as error:
-            if not is_database_error(error):
+            if not (is_database_error(error) or isinstance(error, asyncio.TimeoutError)):
                 raise
-            logger.warning("Refused %s with 503: the database is unavailable (%s)", identity, error)
+            logger.warning("Refused %s with 503: the database is unavailable (%s)", identity,
+                           error or "no answer within %g s" % ADMIT_TIMEOUT)
             admission = lifecycle.Admission(
                 False, 503, "The CSMS database is unavailable; retry later")
         if not admission.admitted:
@@ -239,13 +248,33 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await layerwatch.send(self.channel_layer, previous[0],
                                   {"type": "ocpp.replaced", "connection_id": previous[1]})
         self.last_seen_written = time.monotonic()
+        if not self.session.accepted and settings.OCPP_FIRST_MESSAGE_TIMEOUT > 0:
+            self.silence_timer = asyncio.get_running_loop().call_later(
+                settings.OCPP_FIRST_MESSAGE_TIMEOUT, self.on_silence)
         try:
             await self.pump()
         except Exception:
             # Queued commands wait for the next nudge or answer; the socket is fine.
             logger.exception("Sending queued commands to %s failed", identity)
+        # A socket that says nothing costs nothing: it gives its admission place back until
+        # its first frame arrives (a silent one never starves the listening port).
+        self.leave_admission()
+        self.first_frame_pending = True
+
+    def on_silence(self):
+        self.silence_timer = None
+        if self.closing:
+            return
+        logger.info("Closing %s (%d): no CALL within %g s of its upgrade", self.session.identity,
+                    CLOSE_SILENT, settings.OCPP_FIRST_MESSAGE_TIMEOUT)
+        self.closing = True
+        task = asyncio.ensure_future(self.close(code=CLOSE_SILENT))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     def enter_admission(self):
+        if getattr(self, "admission_timer", None) is not None:
+            return
         admission_gate.enter()
         self.admission_timer = asyncio.get_running_loop().call_later(
             ADMISSION_TIMEOUT, self.leave_admission)
@@ -330,6 +359,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
     def take_closed_session(self):
         """Mark the session released and return what is left to record of it (or None)."""
         self.released = True
+        if self.silence_timer is not None:
+            self.silence_timer.cancel()
         for task in self.background:
             task.cancel()
         session = self.session
@@ -356,6 +387,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if self.session is None or self.closing:
             return  # a frame that raced our own close
+        if self.first_frame_pending:
+            self.first_frame_pending = False
+            self.enter_admission()  # the first call (a boot, normally) is the costly one
         try:
             await self.handle_frame(text_data, bytes_data)
         except Exception:
@@ -368,6 +402,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
                     logger.exception("Answering %s failed", self.identity_for_log)
         finally:
             self.unanswered = None
+            self.leave_admission()
         if time.monotonic() - self.last_seen_written >= settings.OCPP_LAST_SEEN_WRITE_INTERVAL:
             await self.write_last_seen()
 
@@ -396,6 +431,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 logger.warning("%s sent a broken answer: %s", session.identity, error.description)
             return
         if isinstance(frame, Call):
+            if self.silence_timer is not None:
+                self.silence_timer.cancel()
+                self.silence_timer = None
             self.unanswered = frame.message_id
             messagelog.record(session.identity, "in", text_data, CALL, frame.message_id,
                               frame.action, connection_id=session.connection_id)
@@ -433,10 +471,11 @@ class OcppConsumer(AsyncWebsocketConsumer):
         version = session.ocpp_version
         if call.action not in schemas.actions(version):
             raise OcppError("NotImplemented", f"Unknown action {call.action!r}")
+        # A malformed call gets its constraint error even when nothing here would handle it.
+        schemas.validate(version, call.action, schemas.REQUEST, call.payload)
         registered = router.lookup(version, call.action)
         if registered is None:
             raise OcppError("NotSupported", f"{call.action} is not supported by this CSMS")
-        schemas.validate(version, call.action, schemas.REQUEST, call.payload)
         refusal = lifecycle.directory().check_call(session, call.action)
         if refusal is not None:
             raise refusal

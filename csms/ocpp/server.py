@@ -1,8 +1,10 @@
 """Daphne, tuned for long-lived station sockets.
 
 Adds to stock daphne: the ASGI WebSocket denial response (so a wrong password is answered HTTP
-401, not 403), permessage-deflate (RFC 7692, expected by 2.0.1 stations) and no idle cut-off.
+401, not 403), permessage-deflate (RFC 7692, expected by 2.0.1 stations), no idle cut-off for
+station sockets, a frame size limit answered with close 1009, and an idle limit for bare TCP.
 """
+import logging
 import types
 
 from autobahn.websocket import protocol as autobahn_protocol
@@ -11,11 +13,17 @@ from autobahn.websocket.compress import (
 )
 from autobahn.websocket.types import ConnectionDeny
 from daphne import server as daphne_server
+from daphne.http_protocol import HTTPFactory
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+from django.conf import settings
 
 from . import admission
 
+logger = logging.getLogger(__name__)
+
 DENIAL_EXTENSION = "websocket.http.response"
+# autobahn waits this long (s) for the opening handshake, the station's admission included.
+OPEN_HANDSHAKE_TIMEOUT = 5
 
 
 # autobahn pretty-prints its configuration and transport details for a debug line on every
@@ -56,6 +64,13 @@ class StationWebSocketProtocol(WebSocketProtocol):
         if type(self._perMessageCompress) is PerMessageDeflate:
             self._perMessageCompress.__class__ = LeanPerMessageDeflate
         super().onOpen()
+
+    def _fail_connection(self, code=1001, reason="going away"):
+        # autobahn logs to Twisted's log, which runcsms discards: say it where operators look.
+        if self.state != self.STATE_CLOSED:
+            logger.warning("Closing WebSocket %s with %s: %s", getattr(self, "path", b"?").decode(
+                "ascii", "replace"), code, reason)
+        super()._fail_connection(code, reason)
 
 
 class LeanPerMessageDeflate(PerMessageDeflate):
@@ -108,7 +123,9 @@ class StationWebSocketFactory(WebSocketFactory):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.setProtocolOptions(perMessageCompressionAccept=accept_deflate)
+        # failByDrop=False: a failed connection (an oversize frame: 1009) gets a close frame
+        # with its code, not a bare TCP drop the station cannot tell from a network fault.
+        self.setProtocolOptions(perMessageCompressionAccept=accept_deflate, failByDrop=False)
 
     def buildProtocol(self, addr):
         if "openHandshakeTimeout" not in self.protocol.__dict__:
@@ -127,6 +144,15 @@ class StationWebSocketFactory(WebSocketFactory):
 APPLICATION_CHECK_EVERY = 5  # x 1 s
 # The timeout walk also sends the pings: walk at least every fifth of the ping interval.
 TIMEOUT_CHECK_EVERY = 3  # x 2 s, at most
+
+
+class StationHTTPFactory(HTTPFactory):
+    """daphne's HTTP factory, closing a connection that sends no complete request (or stays idle
+    between keep-alive requests) for HTTP_IDLE_TIMEOUT s; Twisted's default is 12 hours."""
+
+    def __init__(self, server):
+        super().__init__(server)
+        self.timeOut = settings.HTTP_IDLE_TIMEOUT or None
 
 
 class StationServer(daphne_server.Server):
@@ -160,8 +186,9 @@ class StationServer(daphne_server.Server):
 
 
 def run(application, endpoints, ping_interval, verbosity=1, proxy_headers=False):
-    # daphne builds its factory inside Server.run(); point it at ours.
+    # daphne builds its factories inside Server.run(); point it at ours.
     daphne_server.WebSocketFactory = StationWebSocketFactory
+    daphne_server.HTTPFactory = StationHTTPFactory
     options = {}
     if proxy_headers:
         options.update(proxy_forwarded_address_header="X-Forwarded-For",
@@ -174,6 +201,10 @@ def run(application, endpoints, ping_interval, verbosity=1, proxy_headers=False)
         ping_timeout=ping_interval * 2,
         websocket_timeout=-1,  # daphne closes every socket after 24 h by default
         websocket_connect_timeout=20,
+        websocket_handshake_timeout=OPEN_HANDSHAKE_TIMEOUT,
+        # Larger messages (after decompression) are refused with close 1009, see settings.
+        websocket_max_message_size=settings.OCPP_MAX_FRAME_BYTES,
+        websocket_max_frame_size=settings.OCPP_MAX_FRAME_BYTES,
         application_close_timeout=10,
         verbosity=verbosity,
         server_name="csms",
