@@ -154,6 +154,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Workers and beat keep retrying a lost broker (Redis restarts) forever instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE = {
     # Settles commands no live consumer will settle (dead process, station gone).
     "sweep-commands": {
@@ -186,6 +189,11 @@ OCPP_LAST_SEEN_WRITE_INTERVAL = env_float("OCPP_LAST_SEEN_WRITE_INTERVAL", 30.0)
 # Each server process proves it is alive this often (s); a presence whose process missed
 # three beats is stale and never captures a command.
 OCPP_SERVER_BEAT_SECONDS = env_float("OCPP_SERVER_BEAT_SECONDS", 5.0)
+# A process whose beat is older than this (s) is dead: the sweep drops its presences, marks its
+# stations disconnected and settles their commands. A late beat alone disowns nothing (a stalled
+# process still holds its sockets). Default six beats (30 s): GC pauses, slow disks and database
+# failovers stay below it; a crashed server's stations show disconnected within half a minute.
+OCPP_SERVER_DEAD_SECONDS = env_float("OCPP_SERVER_DEAD_SECONDS", 6 * OCPP_SERVER_BEAT_SECONDS)
 # Extra modules registering OCPP handlers (vendor extensions), imported after the apps' own.
 OCPP_HANDLER_MODULES = env_list("OCPP_HANDLER_MODULES", [])
 # Threads (each with its own database connection) running the OCPP sessions' queries per process.
@@ -218,6 +226,11 @@ OCPP_DATABASE_THREADS = env_int(
 )
 # Longest time (s) the API holds a request open waiting for a command's outcome.
 OCPP_COMMAND_MAX_WAIT = env_float("OCPP_COMMAND_MAX_WAIT", 60.0)
+# A command still queued (never sent) this many seconds after it was made ends `timeout` ("not
+# delivered within N s") and is never sent: acting on a Reset a minute late is worse than not at
+# all. Default 60 s: room for a wait behind one unanswered call (OCPP_CALL_TIMEOUT) or for a
+# station whose server died to reconnect elsewhere, while a worker or Redis outage is not.
+OCPP_COMMAND_QUEUE_EXPIRY = env_float("OCPP_COMMAND_QUEUE_EXPIRY", 60.0)
 
 # --- Transactions: authorization, cost, reservations ---------------------------------------
 # Tokens the CSMS does not know: "reject" answers Unknown (1.6: Invalid); "accept" records the

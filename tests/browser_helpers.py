@@ -48,6 +48,17 @@ def dashboard(csms, operator):
         yield client
 
 
+@pytest.fixture
+def operator_client(operator):
+    """Django's test client logged in as the operator: pages rendered in the test process, where
+    their queries can be counted."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(operator["user"])
+    return client
+
+
 def in_thread(function, *args, **kwargs):
     """Run ORM code off the test thread: Playwright's event loop makes Django refuse it there."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:

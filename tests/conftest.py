@@ -14,7 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from simulator.profile import Profile
+from simulator.station import SimulatedStation
+from simulator.threaded import BackgroundLoop
 from tests import environment
+from tests.helpers import eventually
 from tests.station import StationClient
 
 # The dashboard fixtures (logged-in HTTP client, headless Chromium page) for every test module.
@@ -172,3 +176,30 @@ def connect_station(csms):
     yield connect
     for client in opened:
         client.close()
+
+
+@pytest.fixture
+def simulator():
+    """An event loop in a thread running simulated stations (simulator/) for one test."""
+    loop = BackgroundLoop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def simulated_station(csms, simulator):
+    """simulated_station(identity, version="2.0.1", password=None, online=True, charges=False,
+    **profile): start a simulated station (idle unless the profile says otherwise); when
+    `online`, return once it has booted."""
+
+    def start(identity, version="2.0.1", password=None, online=True, charges=False, **profile):
+        station = SimulatedStation(
+            f"{csms.ws_url}/ocpp", identity, version, password=password, charges=charges,
+            profile=Profile(**{"charging_share": 0, **profile}),
+        )
+        simulator.start(station)
+        if online:
+            eventually(lambda: simulator.call(lambda: station.online.is_set()))
+        return station
+
+    return start

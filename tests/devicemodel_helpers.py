@@ -67,7 +67,7 @@ def seed_inventory(api, station, items, parts=1):
     chunks = split(items, parts)
     for seq_no, chunk in enumerate(chunks):
         notify_report(station, report["request_id"], seq_no, chunk, seq_no < len(chunks) - 1)
-    eventually(lambda: Report.objects.get(pk=report["id"]).status == Report.Status.DONE, 5)
+    eventually(lambda: Report.objects.get(pk=report["id"]).status == Report.Status.DONE)
     return report
 
 

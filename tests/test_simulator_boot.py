@@ -3,29 +3,15 @@
 import pytest
 
 from csms.models import MessageLogEntry
-from simulator.profile import Profile
-from simulator.station import SimulatedStation
-from simulator.threaded import BackgroundLoop
 from stations.models import Connector, Station
-from tests.helpers import eventually
+from tests.helpers import eventually, send_command
 
 VERSIONS = ["2.0.1", "1.6"]
 
 
-@pytest.fixture
-def simulator():
-    loop = BackgroundLoop()
-    yield loop
-    loop.close()
-
-
-def idle_station(csms, identity, version, **profile):
-    return SimulatedStation(f"{csms.ws_url}/ocpp", identity, version, profile=Profile(charging_share=0, **profile))
-
-
 @pytest.mark.parametrize("version", VERSIONS)
-def test_simulated_station_boots_and_reports_its_connectors(csms, simulator, identity, version):
-    station = simulator.start(idle_station(csms, identity, version, evses=2))
+def test_simulated_station_boots_and_reports_its_connectors(simulator, simulated_station, identity, version):
+    station = simulated_station(identity, version, online=False, evses=2)
     row = eventually(
         lambda: Station.objects.filter(identity=identity, registration_status="Accepted", online=True).first()
     )
@@ -37,9 +23,8 @@ def test_simulated_station_boots_and_reports_its_connectors(csms, simulator, ide
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_heartbeats_follow_the_interval_the_csms_sets(csms, simulator, api, identity, version):
-    station = simulator.start(idle_station(csms, identity, version))
-    eventually(lambda: simulator.call(lambda: station.online.is_set()))
+def test_heartbeats_follow_the_interval_the_csms_sets(simulator, simulated_station, api, identity, version):
+    station = simulated_station(identity, version)
     if version == "2.0.1":
         command = {
             "action": "SetVariables",
@@ -55,7 +40,7 @@ def test_heartbeats_follow_the_interval_the_csms_sets(csms, simulator, api, iden
         }
     else:
         command = {"action": "ChangeConfiguration", "payload": {"key": "HeartbeatInterval", "value": "1"}}
-    answer = api.post(f"/stations/{identity}/commands/", json={**command, "wait": 5}).json()
+    answer = send_command(api, identity, **command).json()
     assert answer["status"] == "accepted", answer
 
     def heartbeats():
@@ -63,5 +48,5 @@ def test_heartbeats_follow_the_interval_the_csms_sets(csms, simulator, api, iden
             identity=identity, action="Heartbeat", direction="in", message_type=2
         ).count()
 
-    assert eventually(lambda: heartbeats() >= 2, timeout=5)
+    assert eventually(lambda: heartbeats() >= 2)
     assert simulator.call(lambda: station.stats.sent["Heartbeat"]) >= 2

@@ -5,37 +5,20 @@ import json
 import pytest
 
 from csms.models import MessageLogEntry
-from simulator.profile import Profile
-from simulator.station import SimulatedStation
-from simulator.threaded import BackgroundLoop
 from stations.models import Station
-from tests.helpers import eventually
+from tests.helpers import eventually, send_command
 
 VERSIONS = ["2.0.1", "1.6"]
 
 
 @pytest.fixture
-def simulator():
-    loop = BackgroundLoop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture
-def online_station(csms, simulator):
-    def start(identity, version, **profile):
-        station = SimulatedStation(
-            f"{csms.ws_url}/ocpp", identity, version, profile=Profile(charging_share=0, reboot_seconds=0.2, **profile)
-        )
-        simulator.start(station)
-        eventually(lambda: simulator.call(lambda: station.online.is_set()))
-        return station
-
-    return start
+def online_station(simulated_station):
+    """A booted simulated station that reboots quickly when reset."""
+    return lambda identity, version, **profile: simulated_station(identity, version, reboot_seconds=0.2, **profile)
 
 
 def send(api, identity, action, payload):
-    answer = api.post(f"/stations/{identity}/commands/", json={"action": action, "payload": payload, "wait": 5})
+    answer = send_command(api, identity, action, payload)
     assert answer.status_code == 201, answer.text
     return answer.json()
 

@@ -2,35 +2,24 @@
 
 import pytest
 
-from simulator.profile import Profile
-from simulator.station import SimulatedStation
-from simulator.threaded import BackgroundLoop
 from tests.helpers import eventually
 
 PASSWORD = "sim-password-0123456789"
 
 
 @pytest.fixture
-def simulator():
-    loop = BackgroundLoop()
-    yield loop
-    loop.close()
-
-
-def station_for(csms, identity, version="2.0.1", password=None):
-    return SimulatedStation(
-        f"{csms.ws_url}/ocpp",
-        identity,
-        version,
-        password=password,
-        profile=Profile(charging_share=0, reconnect_min=0.2, reconnect_max=1.0),
+def reconnecting_station(simulated_station):
+    """A simulated station that retries soon after a drop or a refusal."""
+    return lambda identity, version="2.0.1", password=None, online=True: simulated_station(
+        identity, version, password=password, online=online, reconnect_min=0.2, reconnect_max=1.0
     )
 
 
 @pytest.mark.parametrize("version", ["2.0.1", "1.6"])
-def test_dropped_station_reconnects_and_takes_its_socket_back(csms, simulator, connect_station, identity, version):
-    station = simulator.start(station_for(csms, identity, version))
-    eventually(lambda: simulator.call(lambda: station.online.is_set()))
+def test_dropped_station_reconnects_and_takes_its_socket_back(
+    simulator, reconnecting_station, connect_station, identity, version
+):
+    station = reconnecting_station(identity, version)
     # Another socket with the same identity replaces (drops) the simulator's: it comes back.
     intruder = connect_station(identity, version, boot=False)
     assert eventually(lambda: simulator.call(lambda: station.stats.counters["disconnects"]) >= 1)
@@ -41,15 +30,14 @@ def test_dropped_station_reconnects_and_takes_its_socket_back(csms, simulator, c
     assert simulator.call(lambda: station.stats.counters["connects"]) >= 2
 
 
-def test_station_with_a_password_is_admitted(csms, simulator, api, identity):
+def test_station_with_a_password_is_admitted(reconnecting_station, api, identity):
     created = api.post("/stations/", json={"identity": identity, "password": PASSWORD})
     assert created.status_code == 201, created.text
-    station = simulator.start(station_for(csms, identity, password=PASSWORD))
-    eventually(lambda: simulator.call(lambda: station.online.is_set()))
+    reconnecting_station(identity, password=PASSWORD)  # returns once it has booted
 
 
-def test_wrong_password_is_refused_and_retried_with_backoff(csms, simulator, api, identity):
+def test_wrong_password_is_refused_and_retried_with_backoff(simulator, reconnecting_station, api, identity):
     api.post("/stations/", json={"identity": identity, "password": PASSWORD})
-    station = simulator.start(station_for(csms, identity, password="not-the-password-at-all"))
+    station = reconnecting_station(identity, password="not-the-password-at-all", online=False)
     eventually(lambda: simulator.call(lambda: station.stats.counters["refused_http_401"]) >= 2)
     assert simulator.call(lambda: station.stats.counters["connects"]) == 0

@@ -5,19 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.profile import Profile
-from simulator.station import SimulatedStation
-from simulator.threaded import BackgroundLoop
-from tests.helpers import eventually
+from tests.helpers import eventually, send_command
 
 VERSIONS = ["2.0.1", "1.6"]
-
-
-@pytest.fixture
-def simulator():
-    loop = BackgroundLoop()
-    yield loop
-    loop.close()
 
 
 @pytest.fixture
@@ -38,8 +28,13 @@ def transaction_row(api, identity, transaction_id, state):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_session_energy_matches_what_the_simulator_metered(csms, simulator, api, identity, id_token, version):
-    profile = Profile(
+def test_session_energy_matches_what_the_simulator_metered(simulator, simulated_station, api, identity, id_token,
+                                                           version):
+    station = simulated_station(
+        identity,
+        version,
+        online=False,
+        charges=True,
         charging_share=1,
         session_seconds=(2.5, 2.5),
         idle_seconds=(0.1, 0.2),
@@ -47,9 +42,7 @@ def test_session_energy_matches_what_the_simulator_metered(csms, simulator, api,
         max_power_w=22_000,
         id_tokens=(id_token,),
     )
-    station = SimulatedStation(f"{csms.ws_url}/ocpp", identity, version, profile=profile, charges=True)
-    simulator.start(station)
-    eventually(lambda: len(simulator.call(lambda: station.stats.sessions)) >= 2, timeout=20)
+    eventually(lambda: len(simulator.call(lambda: station.stats.sessions)) >= 2, timeout=60)
     simulator.stop(station)
     sessions = simulator.call(lambda: list(station.stats.sessions))
     assert simulator.call(lambda: dict(station.stats.errors)) == {}
@@ -64,15 +57,8 @@ def test_session_energy_matches_what_the_simulator_metered(csms, simulator, api,
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_remote_start_and_stop_drive_a_session(csms, simulator, api, identity, id_token, version):
-    station = SimulatedStation(
-        f"{csms.ws_url}/ocpp",
-        identity,
-        version,
-        profile=Profile(charging_share=0, session_seconds=(60, 60), meter_interval=0.5),
-    )
-    simulator.start(station)
-    eventually(lambda: simulator.call(lambda: station.online.is_set()))
+def test_remote_start_and_stop_drive_a_session(simulator, simulated_station, api, identity, id_token, version):
+    station = simulated_station(identity, version, session_seconds=(60, 60), meter_interval=0.5)
     if version == "2.0.1":
         start = {
             "action": "RequestStartTransaction",
@@ -80,7 +66,7 @@ def test_remote_start_and_stop_drive_a_session(csms, simulator, api, identity, i
         }
     else:
         start = {"action": "RemoteStartTransaction", "payload": {"idTag": id_token, "connectorId": 1}}
-    answer = api.post(f"/stations/{identity}/commands/", json={**start, "wait": 5}).json()
+    answer = send_command(api, identity, **start).json()
     assert answer["response"]["status"] == "Accepted", answer
     transaction_id = eventually(
         lambda: simulator.call(lambda: [s.transaction_id for s in station.sessions() if s.transaction_id is not None])
@@ -91,7 +77,7 @@ def test_remote_start_and_stop_drive_a_session(csms, simulator, api, identity, i
         if version == "2.0.1"
         else {"action": "RemoteStopTransaction", "payload": {"transactionId": transaction_id}}
     )
-    answer = api.post(f"/stations/{identity}/commands/", json={**stop, "wait": 5}).json()
+    answer = send_command(api, identity, **stop).json()
     assert answer["response"]["status"] == "Accepted", answer
     row = eventually(lambda: transaction_row(api, identity, transaction_id, "Ended"))
     assert row["stopped_reason"] == "Remote"

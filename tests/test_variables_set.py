@@ -90,7 +90,7 @@ def test_results_of_a_request_nobody_waited_for_are_stored(connect_station, iden
         body = api.get(response.json()["url"]).json()
         return body if body["complete"] else None
 
-    followed = eventually(completed, 5)
+    followed = eventually(completed)
     assert followed["items"][0]["status"] == "Accepted"
     assert attribute(identity, "OCPPCommCtrlr", "HeartbeatInterval").value == "90"
 
