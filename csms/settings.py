@@ -186,8 +186,7 @@ OCPP_MESSAGE_LOG_RETENTION_DAYS = env_int("OCPP_MESSAGE_LOG_RETENTION_DAYS", 30)
 OCPP_MESSAGE_LOG_FLUSH_SECONDS = env_float("OCPP_MESSAGE_LOG_FLUSH_SECONDS", 0.5)
 # A station's last-message time is written at most this often (s); Heartbeats cost no write.
 OCPP_LAST_SEEN_WRITE_INTERVAL = env_float("OCPP_LAST_SEEN_WRITE_INTERVAL", 30.0)
-# Each server process proves it is alive this often (s); a presence whose process missed
-# three beats is stale and never captures a command.
+# Each server process proves it is alive this often (s); see OCPP_SERVER_DEAD_SECONDS.
 OCPP_SERVER_BEAT_SECONDS = env_float("OCPP_SERVER_BEAT_SECONDS", 5.0)
 # A process whose beat is older than this (s) is dead: the sweep drops its presences, marks its
 # stations disconnected and settles their commands. A late beat alone disowns nothing (a stalled

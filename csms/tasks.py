@@ -1,10 +1,13 @@
 """Celery tasks of the protocol core: thin wrappers around the outbound-call service."""
 from celery import shared_task
 
-from csms.ocpp import messagelog, outbound
+from csms.ocpp import bridge, messagelog, outbound
 
 
-@shared_task(ignore_result=True)
+# Redis down: try again after 1, 2, 4, 8, 16 s; after that (or if the broker is down too, so the
+# retry cannot be queued) the sweep nudges the station again once Redis is back.
+@shared_task(ignore_result=True, autoretry_for=(bridge.ChannelLayerUnavailable,), max_retries=5,
+             retry_backoff=1, retry_backoff_max=16, retry_jitter=False)
 def deliver_command(command_id):
     outbound.dispatch(command_id)
 

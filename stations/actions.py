@@ -4,10 +4,11 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from csms.models import StationPresence
 from csms.ocpp import bridge, runtime
 
 from .models import Connector, Evse, Station
@@ -63,6 +64,22 @@ def mark_connected(station_pk, ocpp_version, remote_address):
 def mark_disconnected(station_pk):
     Station.objects.filter(pk=station_pk).update(online=False, connection_changed_at=timezone.now())
     publish_station(station_pk)
+
+
+def mark_lost(identities):
+    """Stations whose server process died holding their sockets: disconnected, unless one of
+    them has connected again since (its new presence row is checked in the same UPDATE)."""
+    held = StationPresence.objects.filter(identity=OuterRef("identity"))
+    stations = Station.objects.filter(identity__in=identities, online=True).exclude(Exists(held))
+    station_pks = list(stations.values_list("pk", flat=True))
+    if not station_pks:
+        return 0
+    changed = stations.filter(pk__in=station_pks).update(
+        online=False, connection_changed_at=timezone.now())
+    transaction.on_commit(lambda: publish_stations(station_pks))
+    logger.warning("%d station(s) marked disconnected: their server process stopped beating",
+                   changed)
+    return changed
 
 
 def touch(station_pk):
@@ -187,8 +204,7 @@ def publish_stations(station_pks, chunk=200):
         stations = Station.objects.prefetch_related("connectors__evse").filter(
             pk__in=station_pks[start:start + chunk])
         for station in stations:
-            try:
-                bridge.group_send(DASHBOARD_GROUP, {"type": "station.update",
-                                                    "station": station_summary(station)})
-            except Exception:
-                logger.warning("dashboard push failed for %s", station.identity, exc_info=True)
+            # Best effort, never raises: bridge logs an unreachable channel layer, rate-limited.
+            if not bridge.group_send(DASHBOARD_GROUP, {"type": "station.update",
+                                                       "station": station_summary(station)}):
+                return

@@ -53,6 +53,9 @@ class StationsDirectory(StationDirectory):
     def disconnected(self, session):
         actions.mark_disconnected(session.station_pk)
 
+    def lost(self, identities):
+        actions.mark_lost(identities)
+
     def seen(self, session):
         actions.touch(session.station_pk)
 

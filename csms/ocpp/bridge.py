@@ -5,14 +5,21 @@ worker it would make a new event loop (and Redis connections) per call, so worke
 long-lived loop in a background thread instead.
 """
 import asyncio
+import logging
 import threading
+import time
 
 from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
+logger = logging.getLogger(__name__)
 _worker_loop = None
 _worker_loop_lock = threading.Lock()
+
+
+class ChannelLayerUnavailable(Exception):
+    """The channel layer (Redis) could not be reached; the message was not sent."""
 
 
 def use_persistent_loop():
@@ -33,15 +40,49 @@ def _run(coroutine_function, *args):
 
 
 def send(channel_name, message):
-    """Send to one consumer; False when its channel is full (the caller decides what that means)."""
+    """Send to one consumer; False when its channel is full (the caller decides what that means).
+    Raises ChannelLayerUnavailable when the layer cannot be reached."""
     layer = get_channel_layer()
     try:
         _run(layer.send, channel_name, message)
     except ChannelFull:
         return False
+    except Exception as error:  # redis-py's errors are not OSErrors; any failure means "not sent"
+        raise ChannelLayerUnavailable(f"{type(error).__name__}: {error}") from error
     return True
 
 
 def group_send(group, message):
-    """Best-effort broadcast (dashboard updates); a full channel drops it, as group_send does."""
-    _run(get_channel_layer().group_send, group, message)
+    """Best-effort broadcast (dashboard updates): never raises; False when it was not sent.
+    A full channel drops it, as group_send does; an unreachable layer is logged, rate-limited."""
+    try:
+        _run(get_channel_layer().group_send, group, message)
+    except Exception as error:
+        warn_unavailable("dashboard updates", error)
+        return False
+    return True
+
+
+class RateLimitedWarning:
+    """Logs one line per `interval` seconds per subject, counting the ones it kept quiet."""
+
+    def __init__(self, interval=30.0):
+        self.interval = interval
+        self.lock = threading.Lock()
+        self.state = {}  # subject -> (last logged at, suppressed since)
+
+    def __call__(self, subject, error):
+        now = time.monotonic()
+        with self.lock:
+            last, suppressed = self.state.get(subject, (None, 0))
+            if last is not None and now - last < self.interval:
+                self.state[subject] = (last, suppressed + 1)
+                return
+            self.state[subject] = (now, 0)
+        more = f" ({suppressed} more since the last report)" if suppressed else ""
+        logger.warning("%s: channel layer or broker unavailable: %s: %s%s", subject,
+                       type(error).__name__, error, more)
+
+
+# An outage fails every send at once: one log line per subject per half minute is enough.
+warn_unavailable = RateLimitedWarning()

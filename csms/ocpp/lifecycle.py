@@ -30,6 +30,10 @@ class StationDirectory:
     def disconnected(self, session):
         pass
 
+    def lost(self, identities):
+        """The sweep dropped these stations' presences with their dead server process: mark
+        them disconnected, unless a socket holds them again meanwhile."""
+
     def seen(self, session):
         """Called at most every OCPP_LAST_SEEN_WRITE_INTERVAL while messages arrive."""
 

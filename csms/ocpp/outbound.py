@@ -1,10 +1,7 @@
 """Outgoing calls (CSMS -> station): the persisted queue, delivery and outcomes.
 
-The database holds the queue. A command is created `queued`; a Celery task nudges the consumer
-that holds the station's socket (through the channel layer); that consumer claims the oldest
-queued command of its station, sends it, and records the answer. One CALL is outstanding per
-station; the rest wait in order. A nudge lost to a stale channel loses nothing: the row stays
-queued until the sweep calls it offline or a live consumer claims it.
+The database holds the queue; a nudge over the channel layer tells the holding consumer to claim
+from it, so a lost nudge delays (the sweep nudges again) and a duplicate one doubles nothing.
 """
 import logging
 import time
@@ -13,11 +10,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from csms.models import Command
 
-from . import presence, schemas
+from . import bridge, lifecycle, presence, schemas
 from .framing import OCPP16, OCPP201
 from .signals import command_finished
 
@@ -91,20 +89,31 @@ def send_call(identity, ocpp_version, action, payload, source=""):
     command = Command.objects.create(
         identity=identity, ocpp_version=ocpp_version, action=action, payload=payload, source=source,
     )
-    from csms.tasks import deliver_command
-
-    transaction.on_commit(lambda: deliver_command.delay(command.pk))
+    transaction.on_commit(lambda: request_delivery(command.pk))
     if settings.CELERY_TASK_ALWAYS_EAGER and not transaction.get_connection().in_atomic_block:
         command.refresh_from_db()  # delivered in-process: it may already have an outcome
     return command
 
 
-def dispatch(command_id):
-    """Nudge the consumer holding the station's socket; offline at once when nobody holds it."""
-    from . import bridge
+def request_delivery(command_id):
+    """Hand the command to a worker; with the broker down it stays queued (it is committed) and
+    the sweep delivers it once the broker is back, so the caller never fails for it."""
+    from csms.tasks import deliver_command
 
+    try:
+        deliver_command.delay(command_id)
+    except Exception as error:
+        bridge.warn_unavailable("command delivery (left to the sweep)", error)
+
+
+def dispatch(command_id):
+    """Nudge the consumer holding the station's socket; offline at once when nobody holds it.
+    Raises bridge.ChannelLayerUnavailable when the nudge could not be sent."""
     command = Command.objects.filter(pk=command_id).first()
     if command is None or command.status != Status.QUEUED:
+        return
+    if _expired(command):
+        _expire(command.pk)
         return
     holder = presence.lookup(command.identity)
     if holder is None:
@@ -112,23 +121,50 @@ def dispatch(command_id):
                only_if=(Status.QUEUED,))
         return
     if holder.ocpp_version != command.ocpp_version:
-        finish(command_id, Status.ERROR, error_code="VersionMismatch",
-               error_description=f"Station now speaks OCPP {holder.ocpp_version}",
-               only_if=(Status.QUEUED,))
+        _mismatch(command_id, holder.ocpp_version)
         return
     # A full channel already holds nudges for this consumer; the row stays queued and is claimed
     # when the current call finishes.
     bridge.send(holder.channel_name, {"type": "ocpp.command_ready"})
 
 
-def claim_next(identity, connection_id):
-    """Mark the oldest queued command of a station as sent by this connection and return it."""
+def _mismatch(command_id, ocpp_version):
+    return finish(command_id, Status.ERROR, error_code="VersionMismatch",
+                  error_description=f"Station now speaks OCPP {ocpp_version}",
+                  only_if=(Status.QUEUED,))
+
+
+def _queue_cutoff():
+    return timezone.now() - timedelta(seconds=settings.OCPP_COMMAND_QUEUE_EXPIRY)
+
+
+def _expired(command):
+    return command.created_at < _queue_cutoff()
+
+
+def _expire(command_id):
+    # Issue 14: a command acted on long after it was asked for (a late Reset) is worse than none.
+    return finish(command_id, Status.TIMEOUT, only_if=(Status.QUEUED,),
+                  error_description=f"Not delivered within {settings.OCPP_COMMAND_QUEUE_EXPIRY:g} s")
+
+
+def claim_next(identity, connection_id, ocpp_version=None):
+    """Mark the oldest queued command of a station as sent by this connection and return it.
+    Commands past their queue expiry, or made for another OCPP version, are ended instead."""
+    if ocpp_version is None:
+        ocpp_version = _held_version(identity, connection_id)
     while True:
         command = (
             Command.objects.filter(identity=identity, status=Status.QUEUED).order_by("id").first()
         )
         if command is None:
             return None
+        if _expired(command):
+            _expire(command.pk)
+            continue
+        if ocpp_version and command.ocpp_version != ocpp_version:
+            _mismatch(command.pk, ocpp_version)
+            continue
         message_id = str(uuid.uuid4())
         now = timezone.now()
         claimed = Command.objects.filter(pk=command.pk, status=Status.QUEUED).update(
@@ -138,6 +174,13 @@ def claim_next(identity, connection_id):
             command.status, command.message_id, command.sent_at = Status.SENT, message_id, now
             command.connection_id = connection_id
             return command
+
+
+def _held_version(identity, connection_id):
+    session = presence.held(identity)
+    if session is not None and session.connection_id == connection_id:
+        return session.ocpp_version
+    return None
 
 
 def finish(command_id, status, response=None, error_code="", error_description="",
@@ -186,21 +229,55 @@ def mark_offline(identity):
 
 
 def sweep():
-    """Settle what no live consumer will settle: calls queued for stations with no live socket,
-    and calls sent by a process that died before their answer or timeout."""
-    presence.forget_dead_servers()
+    """Settle what no live consumer will settle, and nudge what may have been missed."""
+    with transaction.atomic():
+        lost = presence.forget_dead_servers()
+        if lost:
+            # Their server died with the sockets: the stations are disconnected.
+            lifecycle.directory().lost(lost)
+    expired = _finish_many(
+        Command.objects.filter(status=Status.QUEUED, created_at__lt=_queue_cutoff()),
+        Status.TIMEOUT, f"Not delivered within {settings.OCPP_COMMAND_QUEUE_EXPIRY:g} s",
+    )
     queued_identities = set(
         Command.objects.filter(status=Status.QUEUED).values_list("identity", flat=True).distinct()
     )
     offline = queued_identities - presence.live_identities(queued_identities)
     for identity in offline:
         mark_offline(identity)
-    grace = timedelta(seconds=settings.OCPP_CALL_TIMEOUT + 3 * settings.OCPP_SERVER_BEAT_SECONDS)
+    nudged = redispatch()
+    grace = timedelta(seconds=settings.OCPP_CALL_TIMEOUT + settings.OCPP_SERVER_DEAD_SECONDS)
     timed_out = _finish_many(
         Command.objects.filter(status=Status.SENT, sent_at__lt=timezone.now() - grace),
-        Status.TIMEOUT, "No answer (the connection or process was lost)",
+        Status.TIMEOUT, SWEEP_TIMEOUT_DESCRIPTION,
     )
-    return {"offline_stations": len(offline), "timed_out": timed_out}
+    return {"lost_stations": len(lost), "expired": expired, "offline_stations": len(offline),
+            "nudged_stations": nudged, "timed_out": timed_out}
+
+
+SWEEP_TIMEOUT_DESCRIPTION = "No answer (the connection or process was lost)"
+# A command normally leaves the queue within milliseconds; one older than this may have lost its
+# nudge (Redis or the broker was down) or waits behind an unanswered call: nudging again is free.
+REDISPATCH_AFTER_SECONDS = 5
+REDISPATCH_LIMIT = 2000
+
+
+def redispatch():
+    """Nudge again the holders of stations whose oldest queued command has waited a while;
+    returns how many were nudged. A nudge that cannot be sent is left to the next sweep."""
+    cutoff = timezone.now() - timedelta(seconds=REDISPATCH_AFTER_SECONDS)
+    oldest = (Command.objects.filter(status=Status.QUEUED, created_at__lt=cutoff)
+              .values("identity").annotate(first=Min("pk")).order_by("first")
+              .values_list("first", flat=True)[:REDISPATCH_LIMIT])
+    nudged = 0
+    for pk in list(oldest):
+        try:
+            dispatch(pk)
+        except bridge.ChannelLayerUnavailable as error:
+            bridge.warn_unavailable("command re-delivery", error)
+            break  # the layer is down for everyone: the next sweep tries again
+        nudged += 1
+    return nudged
 
 
 def wait_for_outcome(command, timeout):

@@ -1,9 +1,9 @@
-"""Which process holds which station's socket, trusted only while that process keeps beating.
+"""Which process holds which station's socket; a row is trusted until the sweep drops its process.
 
-A presence row names the channel of the consumer holding the socket. A process that dies leaves
-its rows behind; they are ignored once its beat is older than three intervals, so a stale entry
-never captures a command.
+A process silent for OCPP_SERVER_DEAD_SECONDS is dropped with its rows by the sweep (a late beat
+alone disowns nothing); if it was only stalled it puts its rows back at its next beat.
 """
+import logging
 import os
 import socket
 import threading
@@ -12,18 +12,24 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from csms.models import ServerProcess, StationPresence
 
+from . import lifecycle
+from .sessiondb import database_started_at
+
+logger = logging.getLogger(__name__)
+
 SERVER_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 _server_pk = None  # this process's ServerProcess row, once its first beat created it
 _beat_lock = threading.Lock()
+REGISTER_ATTEMPTS = 3
 
 
 def alive_since():
-    return timezone.now() - timedelta(seconds=3 * settings.OCPP_SERVER_BEAT_SECONDS)
+    """Beats older than this mean a dead process (to the sweep)."""
+    return timezone.now() - timedelta(seconds=settings.OCPP_SERVER_DEAD_SECONDS)
 
 
 # The sockets this process holds (identity -> session), so that a process whose row a sweep
@@ -33,6 +39,11 @@ _held = {}
 
 def hold(session):
     _held[session.identity] = session
+
+
+def held(identity):
+    """The session whose socket this process holds for `identity`, or None."""
+    return _held.get(identity)
 
 
 def release(session):
@@ -75,20 +86,35 @@ def _restore_presences(now):
                         ocpp_version=session.ocpp_version, connected_at=now)
         for session in sessions
     ], ignore_conflicts=True, batch_size=500)
+    restored = set(StationPresence.objects.filter(server_id=_server_pk)
+                   .values_list("connection_id", flat=True))
+    # The sweep that dropped this process marked its stations disconnected: they are not.
+    directory = lifecycle.directory()
+    for session in sessions:
+        if session.connection_id in restored:
+            try:
+                directory.connected(session)
+            except Exception:
+                logger.exception("could not mark %s connected again", session.identity)
 
 
 def register(session):
-    """Make this socket the live one for its identity; return the previous live holder
+    """Make this socket the live one for its identity; return the previous holder
     (channel_name, connection_id) for the caller to close, or None."""
     if _server_pk is None:
         beat()  # the runtime's beat loop keeps it fresh from here on
-    try:
-        previous = _claim_presence(session)
-    except IntegrityError:
-        beat()  # another process's sweep dropped this process's row during a stall
-        previous = _claim_presence(session)
-    if previous and (previous.server.server_id == SERVER_ID
-                     or previous.server.last_beat_at >= alive_since()):
+    for attempt in range(REGISTER_ATTEMPTS):
+        try:
+            previous = _claim_presence(session)
+            break
+        except IntegrityError:
+            # A concurrent first connect of the same identity inserted the row first, or another
+            # process's sweep dropped this process's row during a stall: beat, then claim again.
+            if attempt == REGISTER_ATTEMPTS - 1:
+                raise
+            beat()
+    # Told to close even if its process beats late: a stalled holder is still a holder.
+    if previous:
         return previous.channel_name, previous.connection_id
     return None
 
@@ -125,23 +151,16 @@ def unregister(identity, connection_id):
     return bool(deleted)
 
 
-def _alive():
-    # This process is alive, however late its own beat (a long write can hold it up); others
-    # are alive while their beat is recent.
-    return Q(server__last_beat_at__gte=alive_since()) | Q(server__server_id=SERVER_ID)
-
-
 def lookup(identity):
-    """The live presence of a station, or None when it is not connected to a live process."""
-    return (
-        StationPresence.objects.select_related("server")
-        .filter(_alive(), identity=identity)
-        .first()
-    )
+    """The presence of a station, or None when no process holds its socket.
+
+    A late beat is not death: a stalled process still holds the socket and reads its nudges
+    when it resumes; a dead one is dropped by the sweep, which then settles its commands."""
+    return StationPresence.objects.filter(identity=identity).first()
 
 
 def live_identities(identities=None):
-    queryset = StationPresence.objects.filter(_alive())
+    queryset = StationPresence.objects.all()
     if identities is not None:
         queryset = queryset.filter(identity__in=identities)
     return set(queryset.values_list("identity", flat=True))
@@ -150,7 +169,11 @@ def live_identities(identities=None):
 def forget_dead_servers():
     """Drop processes (and their presences) that stopped beating; return their identities.
     The process running this sweep is alive, however late its own beat."""
-    dead = ServerProcess.objects.filter(last_beat_at__lt=alive_since()).exclude(server_id=SERVER_ID)
+    cutoff = alive_since()
+    started = database_started_at()
+    if started is not None and started > cutoff:
+        return []  # the database restarted within the window: no one could beat before it
+    dead = ServerProcess.objects.filter(last_beat_at__lt=cutoff).exclude(server_id=SERVER_ID)
     identities = list(
         StationPresence.objects.filter(server__in=dead).values_list("identity", flat=True)
     )
