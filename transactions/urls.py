@@ -7,6 +7,7 @@ urlpatterns = [
     path("transactions/", views.transaction_list, name="list"),
     path("transactions/export.csv", views.transaction_export, name="export"),
     path("transactions/<int:pk>/", views.transaction_detail, name="detail"),
+    path("transactions/<int:pk>/close/", views.transaction_close, name="close"),
     path("id-tokens/", views.token_list, name="tokens"),
     path("transactions/stations/<str:identity>/control/", views.station_control,
          name="station-control"),

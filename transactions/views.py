@@ -52,6 +52,24 @@ def transaction_detail(request, pk):
 
 
 @login_required
+@require_POST
+def transaction_close(request, pk):
+    """The transaction page's Close button: the CSMS closes a transaction the station never ended."""
+    transaction = get_object_or_404(Transaction, pk=pk)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, "Say why the transaction is closed.")
+    else:
+        try:
+            actions.close_transaction(transaction.pk, request.user.get_username(), reason)
+        except actions.TransactionEnded as error:
+            messages.error(request, str(error))
+        else:
+            messages.info(request, f"Transaction {transaction.transaction_id} closed")
+    return redirect("transactions:detail", pk=pk)
+
+
+@login_required
 def token_list(request):
     form, import_form = IdTokenForm(), IdTokenImportForm()
     if request.method == "POST":

@@ -67,11 +67,15 @@ def connector_available(station_pk, evse_id, connector_id, status_at=None):
 
 NOTES = {
     Settlement.STATION_REBOOTED: "The station rebooted and did not report this transaction "
-                                 "within {grace} s.",
-    Settlement.CONNECTOR_AVAILABLE: "The connector was reported Available and no end came "
-                                    "within {grace} s.",
-    Settlement.NO_NEWS: "Nothing heard of it since {last_news}.",
+                                 "again by {due} UTC.",
+    Settlement.CONNECTOR_AVAILABLE: "The connector was reported Available and the station did "
+                                    "not end this transaction by {due} UTC.",
+    Settlement.NO_NEWS: "Nothing heard of it since {last_news} UTC.",
 }
+
+
+def _moment(value):
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "its start"
 
 
 def settle_due(now=None):
@@ -87,8 +91,8 @@ def settle_due(now=None):
                     or transaction.settle_due_at > now):
                 continue  # heard from meanwhile
             reason = transaction.settle_reason or Settlement.NO_NEWS
-            note = NOTES[reason].format(grace=settings.TRANSACTIONS_SETTLE_GRACE,
-                                        last_news=transaction.last_news_at)
+            note = NOTES[reason].format(due=_moment(transaction.settle_due_at),
+                                        last_news=_moment(transaction.last_news_at))
             _close(transaction, reason, "CSMS", note, now)
             closed += 1
     return closed

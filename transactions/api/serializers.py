@@ -134,7 +134,7 @@ class MeterValueSerializer(serializers.ModelSerializer):
         model = MeterValue
         fields = ["timestamp", "measurand", "phase", "location", "context", "raw_value", "unit",
                   "multiplier", "value", "base_unit", "evse_id", "connector_id",
-                  "signed_meter_value"]
+                  "signed_meter_value", "after_end"]
 
 
 class TransactionSerializer(serializers.ModelSerializer):
@@ -142,6 +142,11 @@ class TransactionSerializer(serializers.ModelSerializer):
     station = serializers.SlugRelatedField(slug_field="identity", read_only=True)
     energy_kwh = serializers.DecimalField(max_digits=20, decimal_places=4, read_only=True)
     tariff = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    refused = serializers.BooleanField(read_only=True, help_text=(
+        "The start token was not accepted (authorization_status): the station may charge "
+        "anyway, but it never blocks the token (ConcurrentTx)."))
+    closed_by_csms = serializers.BooleanField(read_only=True, help_text=(
+        "Ended by the CSMS's settlement (stopped_reason says which), not by the station."))
 
     class Meta:
         model = Transaction
@@ -151,7 +156,9 @@ class TransactionSerializer(serializers.ModelSerializer):
                   "reservation", "offline", "last_seq_no", "event_count", "meter_start_wh",
                   "meter_stop_wh", "energy_wh", "energy_kwh", "charging_seconds",
                   "time_spent_charging", "number_of_phases_used", "tariff", "total_cost",
-                  "currency", "cost_breakdown", "updated_at"]
+                  "currency", "cost_breakdown", "authorization_status", "refused", "anomaly",
+                  "closed_by_csms", "last_news_at", "settle_due_at", "settle_reason",
+                  "settlement", "settled_at", "settled_by", "settlement_note", "updated_at"]
         read_only_fields = fields
 
 
@@ -169,6 +176,11 @@ class TransactionDetailSerializer(TransactionSerializer):
         samples = transaction.meter_values.values_list("timestamp", "measurand", "phase", "value")
         return [[timestamp.isoformat(), float(watts)]
                 for timestamp, watts in metering.power_curve(list(samples))]
+
+
+class TransactionCloseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text=(
+        "Why the transaction is closed (kept with who closed it and when)."))
 
 
 class ReservationSerializer(serializers.ModelSerializer):

@@ -18,7 +18,7 @@ from .operations import (
 from .serializers import (
     COMMAND_RESPONSES, IdTokenImportSerializer, IdTokenSerializer, LocalListSerializer,
     MeterValueSerializer, ReservationCreateSerializer, ReservationSerializer, TariffSerializer,
-    TransactionDetailSerializer, TransactionSerializer, WaitSerializer,
+    TransactionCloseSerializer, TransactionDetailSerializer, TransactionSerializer, WaitSerializer,
 )
 
 
@@ -83,6 +83,21 @@ class TransactionViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError(filterset.errors)
         page = self.paginate_queryset(filterset.qs.order_by("timestamp", "id"))
         return self.get_paginated_response(MeterValueSerializer(page, many=True).data)
+
+    @extend_schema(request=TransactionCloseSerializer, responses=TransactionDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close a running transaction the station never ended (the CSMS's record only: the
+        station is not told; stopped_reason ClosedByOperator, last reading as stop). 409 when it
+        has ended already. A later Ended from the station replaces this closing."""
+        transaction = self.get_object()
+        data = parse_body(TransactionCloseSerializer, request)
+        try:
+            actions.close_transaction(transaction.pk, request.user.get_username(), data["reason"])
+        except actions.TransactionEnded as error:
+            raise Conflict(str(error))
+        closed = self.get_queryset().prefetch_related("events").get(pk=transaction.pk)
+        return Response(TransactionDetailSerializer(closed, context={"request": request}).data)
 
     @extend_schema(responses={(200, "text/csv"): str})
     @action(detail=False, methods=["get"])
