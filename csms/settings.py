@@ -120,8 +120,19 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env_int("DATABASE_POOL_MAX_SIZE", 24),
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
             "max_idle": 300,
+            # Seconds the pool keeps retrying a lost connection in the background (psycopg's
+            # default 300 backs off to minutes: after a restart the pool stayed empty that long);
+            # past it, the next request for a connection tries again at once. Default 2.
+            "reconnect_timeout": env_float("DATABASE_POOL_RECONNECT_TIMEOUT", 2.0),
         },
     }
+    # A pooled connection is checked (one empty query, ~0.1-0.2 ms) when handed out: after a
+    # database restart the idle ones in the pool are dead, and an API request or a worker task
+    # given one failed. Threads that keep their connection are checked by csms/ocpp/sessiondb.py.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection kept by a long-lived server thread (OCPP sessions, beat, message log) is
+# health-checked before use once idle this many seconds, so none fails for a restart while idle.
+DATABASE_IDLE_CHECK_SECONDS = env_float("DATABASE_IDLE_CHECK_SECONDS", 5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer: REDIS_URL, else in-memory (single process) ---------------------------------

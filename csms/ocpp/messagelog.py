@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from csms.models import MessageLogEntry
@@ -16,12 +17,18 @@ _pending = []
 MAX_PENDING = 50_000
 
 
+def _make_room(incoming):
+    """The database is not keeping up (or is down): keep the newest frames, not exhaust memory."""
+    overflow = len(_pending) + incoming - MAX_PENDING
+    if overflow > 0:
+        dropped = max(overflow, MAX_PENDING // 10)
+        del _pending[:dropped]
+        logger.warning("message log buffer full: dropped the oldest %d frames", dropped)
+
+
 def record(identity, direction, frame, message_type=None, message_id="", action="",
            outcome="", duration_ms=None, connection_id=""):
-    if len(_pending) >= MAX_PENDING:
-        # The database is not keeping up; keep the newest frames rather than exhaust memory.
-        del _pending[: MAX_PENDING // 10]
-        logger.warning("message log buffer full: dropped the oldest %d frames", MAX_PENDING // 10)
+    _make_room(1)
     _pending.append(MessageLogEntry(
         identity=identity, timestamp=timezone.now(), direction=direction,
         message_type=message_type, message_id=(message_id or "")[:64], action=action or "",
@@ -35,9 +42,21 @@ def take_pending():
     return batch
 
 
+def put_back(batch):
+    """A batch whose write failed goes back in front of the newer frames, for the next flush;
+    the oldest are dropped first when the buffer is full."""
+    global _pending
+    for entry in batch:
+        entry.pk = None  # ids handed out by the rolled-back insert were never stored
+    _pending = batch + _pending
+    _make_room(0)
+
+
 def write(batch):
     if batch:
-        MessageLogEntry.objects.bulk_create(batch, batch_size=500)
+        # All or nothing: a batch that failed halfway and was written again would log frames twice.
+        with transaction.atomic():
+            MessageLogEntry.objects.bulk_create(batch, batch_size=500)
 
 
 def flush():

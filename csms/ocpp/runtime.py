@@ -1,35 +1,40 @@
-"""Background work of one ASGI server process: its liveness beat and the message-log writer.
-
-Started by the first station connection (daphne has no lifespan events). On the embedded
-default there is no Celery beat, so this loop also runs CELERY_BEAT_SCHEDULE itself, in-process.
-"""
+"""Background work of one ASGI server process (started by its first station connection): the
+liveness beat, the message-log writer, and on the embedded default the CELERY_BEAT_SCHEDULE."""
 import asyncio
 import contextvars
 import importlib
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from asgiref.sync import SyncToAsync
 from celery import current_app
 from celery.schedules import schedule as every
-from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from . import messagelog, presence
+from .sessiondb import KeptConnectionCall
 
 logger = logging.getLogger(__name__)
 _tasks = []
 _loop = None
 _coalescing = {}
 _coalescing_lock = threading.Lock()
+# Each background job has a thread (and kept database connection) of its own: the beat queued
+# behind a backlog would be late, and a late beat makes other processes count this one dead.
+_beat_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="server-beat")
+_log_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="message-log")
+_background_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="server-background")
+_beat_started_at = None  # monotonic time the beat loop started, None before
+_beat_succeeded_at = None  # monotonic time of this process's last successful beat
 
 
 def coalesce(function, key, delay=0.25):
-    """Call `function(keys)` once, `delay` s from now, for every key gathered meanwhile, in the
-    server's database thread. False outside a server process: the caller then acts at once."""
+    """Call `function(keys)` once, `delay` s from now, for every key gathered meanwhile, on the
+    server's background thread. False outside a server process: the caller then acts at once."""
     loop = _loop
     if loop is None or loop.is_closed():
         return False
@@ -38,8 +43,8 @@ def coalesce(function, key, delay=0.25):
         first = not keys
         keys.add(key)
     if first:
-        # A fresh context: the caller's (a sync_to_async thread) would make the later
-        # database_sync_to_async call refuse to run ("would deadlock").
+        # A fresh context: the caller's (a sync_to_async thread) must not leak into the later
+        # call (a thread-sensitive one would refuse to run: "would deadlock").
         loop.call_soon_threadsafe(loop.call_later, delay, _run_coalesced, function,
                                   context=contextvars.Context())
     return True
@@ -56,49 +61,89 @@ def _run_coalesced(function):
 
 async def _call_coalesced(function, keys):
     try:
-        await database_sync_to_async(function)(keys)
+        await KeptConnectionCall(function, _background_thread)(keys)
     except Exception:
         logger.exception("%s failed for %d keys", function.__name__, len(keys))
 
 
 def ensure_started():
-    global _loop
+    global _loop, _beat_started_at
     if _loop is not None:
         return
     # Vendor handler modules load after every app's own handlers, so they may replace one.
     for module in settings.OCPP_HANDLER_MODULES:
         importlib.import_module(module)
     loop = _loop = asyncio.get_running_loop()
+    _beat_started_at = time.monotonic()
     _tasks.append(loop.create_task(_beat_forever()))
     _tasks.append(loop.create_task(_flush_forever()))
     if settings.CELERY_TASK_ALWAYS_EAGER:
         _tasks.append(loop.create_task(_run_beat_schedule_forever()))
 
 
-# The beat has a thread (and database connection) of its own: queued behind a backlog of
-# session work it would be late, and a late beat makes other processes count this one dead.
-_beat_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="server-beat")
+def beat_age():
+    """Seconds since this process last beat successfully (since the loop started, before the first
+    one), or None when the beat loop is not running (no station has connected yet)."""
+    if _beat_started_at is None:
+        return None
+    return time.monotonic() - (_beat_succeeded_at or _beat_started_at)
+
+
+def _beat_and_refresh_pool(recovering):
+    presence.beat()
+    if recovering and getattr(connection, "pool", None) is not None:
+        # Back after a failure: the pool's idle connections may all have died with the
+        # database; drop those at once rather than have each waiting request meet one.
+        connection.pool.check()
 
 
 async def _beat_forever():
+    global _beat_succeeded_at
+    failing_since = None
     while True:
         try:
-            await SyncToAsync(presence.beat, thread_sensitive=False, executor=_beat_thread)()
-        except Exception:
-            logger.exception("server beat failed")
+            # Checked before every beat (idle_check=0): one round trip per interval, so the
+            # first beat after a database restart succeeds instead of failing on a dead connection.
+            await KeptConnectionCall(_beat_and_refresh_pool, _beat_thread, idle_check=0)(
+                failing_since is not None)
+        except Exception as error:
+            if failing_since is None:
+                failing_since = time.monotonic()
+                logger.exception("server beat failed; retrying every %g s",
+                                 settings.OCPP_SERVER_BEAT_SECONDS)
+            else:
+                logger.debug("server beat still failing: %s", error)
+        else:
+            _beat_succeeded_at = time.monotonic()
+            if failing_since is not None:
+                logger.warning("server beat back after %.1f s of failures",
+                               _beat_succeeded_at - failing_since)
+                failing_since = None
         await asyncio.sleep(settings.OCPP_SERVER_BEAT_SECONDS)
 
 
 async def _flush_forever():
+    failing_since = None
     while True:
         await asyncio.sleep(settings.OCPP_MESSAGE_LOG_FLUSH_SECONDS)
         batch = messagelog.take_pending()
         if not batch:
             continue
         try:
-            await database_sync_to_async(messagelog.write)(batch)
+            await KeptConnectionCall(messagelog.write, _log_thread)(batch)
         except Exception:
-            logger.exception("message log write failed (%d frames)", len(batch))
+            # Kept for the next flush (bounded by messagelog.MAX_PENDING): nothing is lost to
+            # a database outage shorter than the buffer.
+            messagelog.put_back(batch)
+            if failing_since is None:
+                failing_since = time.monotonic()
+                logger.exception("message log write failed; %d frames kept for the next try",
+                                 len(batch))
+        else:
+            if failing_since is not None:
+                logger.warning("message log written again after %.1f s; %d frames caught up",
+                               time.monotonic() - failing_since, len(batch))
+                failing_since = None
 
 
 def _as_schedule(value):
@@ -127,7 +172,7 @@ async def _run_beat_schedule_forever():
                 last_run[name] = timezone.now()
                 try:
                     task = current_app.tasks[task_name]
-                    await database_sync_to_async(task.apply, thread_sensitive=False)(args, kwargs)
+                    await KeptConnectionCall(task.apply, _background_thread)(args, kwargs)
                 except Exception:
                     logger.exception("periodic task %s failed", task_name)
             wait = min(wait, next_in)
