@@ -3,6 +3,7 @@ cancelled, refused, expired on the CSMS side, and removed by the station."""
 import uuid
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from tests.helpers import eventually
@@ -78,10 +79,20 @@ def test_reservation_refused_by_the_station(connect_station, identity, api):
 def test_reservation_expires_on_the_csms_side(connect_station, identity, api):
     station = connect_station(identity)
     station.answers["ReserveNow"] = {"status": "Accepted"}
-    reservation_id = api.post(f"/stations/{identity}/reserve/", json={
-        "id_token": new_token().id_token, "expires_at": in_future(1), "wait": 5,
-    }).json()["reservation"]["id"]
-    assert eventually(lambda: Reservation.objects.get(pk=reservation_id).status == "Expired")
+    # The expiry must fall after the station's confirmation: short keeps the test quick; when a
+    # loaded machine confirms too late (POST refused as past, or expired before Accepted), longer.
+    for seconds in (2, 8, 30):
+        expires_at = timezone.now() + timedelta(seconds=seconds)
+        response = api.post(f"/stations/{identity}/reserve/", json={
+            "id_token": new_token().id_token, "expires_at": expires_at.isoformat(), "wait": seconds})
+        if response.status_code == 201 and response.json()["reservation"]["status"] == "Accepted":
+            break
+    else:
+        pytest.fail(f"the station never confirmed a reservation before its expiry: {response.text}")
+    reservation_id = response.json()["reservation"]["id"]
+    expired = eventually(lambda: Reservation.objects.filter(pk=reservation_id, status="Expired").first(),
+                         timeout=seconds + 30)
+    assert expired.updated_at >= expires_at  # at its expiry, not before
 
 
 def test_reservation_removed_by_the_station(connect_station, identity, api):
