@@ -56,7 +56,7 @@ def request_report(api, station, kind="FullInventory", **body):
     station.answers.setdefault("GetReport", {"status": "Accepted"})
     station.answers.setdefault("GetMonitoringReport", {"status": "Accepted"})
     response = api.post(f"/stations/{station.identity}/reports/",
-                        json={"kind": kind, "wait": 5, **body})
+                        json={"kind": kind, "wait": 20, **body})
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -19,7 +19,7 @@ def eventually(check, timeout=30, interval=0.05):
         time.sleep(interval)
 
 
-def send_command(api, identity, action, payload=None, wait=5):
+def send_command(api, identity, action, payload=None, wait=20):
     """POST a command for the station through the API (`api` fixture); the HTTP response."""
     return api.post(f"/stations/{identity}/commands/",
                     json={"action": action, "payload": payload or {}, "wait": wait})
@@ -38,7 +38,7 @@ def calls_before_marker(api, station):
     assert response.status_code in (201, 202), response.text
     calls = []
     while True:
-        message_id, action, payload = station.next_call(timeout=20)
+        message_id, action, payload = station.next_call()
         if action == "DataTransfer" and payload.get("data") == marker:
             station.reply(message_id, {"status": "Accepted"})
             return calls

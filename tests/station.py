@@ -11,6 +11,10 @@ import threading
 
 from websockets.sync.client import connect
 
+# How long to wait for an upgrade, an answer or a call by default: long, since it costs nothing
+# when the CSMS answers, and a loaded machine must not fail a test that is not about speed.
+WAIT = 30
+
 DEFAULT_ANSWERS = {
     "Reset": {"status": "Accepted"},
     "TriggerMessage": {"status": "Accepted"},
@@ -40,7 +44,7 @@ class StationClient:
             f"{ws_url}/ocpp/{identity}",
             subprotocols=subprotocols or [f"ocpp{version}"],
             additional_headers=headers,
-            open_timeout=10,
+            open_timeout=WAIT,
         ).__enter__()
         self.auto_answer = auto_answer
         self.answers = dict(DEFAULT_ANSWERS)
@@ -56,12 +60,12 @@ class StationClient:
 
     # --- station -> CSMS --------------------------------------------------------------------
 
-    def call(self, action, payload, timeout=10):
+    def call(self, action, payload, timeout=WAIT):
         """Send a CALL and return the CALLRESULT payload; raise CallFailed on a CALLERROR."""
         message_id = str(next(self._ids))
         return self.send_frame([2, message_id, action, payload], message_id, timeout)
 
-    def send_frame(self, frame, answer_id, timeout=10):
+    def send_frame(self, frame, answer_id, timeout=WAIT):
         """Send any frame (or raw text) and wait for the answer carrying `answer_id`."""
         waiter = queue.Queue(maxsize=1)
         with self._lock:
@@ -98,7 +102,7 @@ class StationClient:
 
     # --- CSMS -> station --------------------------------------------------------------------
 
-    def next_call(self, timeout=10):
+    def next_call(self, timeout=WAIT):
         """The next CALL the CSMS sent (when not auto-answered): (message_id, action, payload)."""
         try:
             return self.received_calls.get(timeout=timeout)

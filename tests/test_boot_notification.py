@@ -44,7 +44,7 @@ def test_rejected_station_gets_rejected_and_nothing_else(connect_station, identi
     with pytest.raises(CallFailed) as refused:
         station.status("Available")
     assert refused.value.code == "SecurityError"
-    command = api.post(f"/stations/{identity}/reset/", json={"wait": 5}).json()
+    command = api.post(f"/stations/{identity}/reset/", json={"wait": 20}).json()
     assert command["status"] == "error" and command["error_code"] == "NotSent"
     assert station.received_calls.empty()
 

@@ -65,7 +65,7 @@ def test_timeout_then_next_call_goes_out(api, connect_station, identity):
     # says "the connection or process was lost" and waits three server beats longer.
     assert timed_out.error_description == f"No answer within {settings.OCPP_CALL_TIMEOUT:g} s"
     assert timed_out.finished_at - timed_out.sent_at >= timedelta(seconds=settings.OCPP_CALL_TIMEOUT)
-    message_id, action, _ = station.next_call(timeout=5)
+    message_id, action, _ = station.next_call()
     assert action == "Reset"
     station.reply(message_id, {"status": "Accepted"})
     eventually(lambda: Command.objects.filter(pk=second["id"], status="accepted").exists())
@@ -124,7 +124,7 @@ def test_invalid_payload_is_refused_before_sending(api, connect_station, identit
 ])
 def test_typed_reset_speaks_the_station_version(api, connect_station, identity, version, reset_type, expected):
     station = connect_station(identity, version)
-    response = api.post(f"/stations/{identity}/reset/", json={"type": reset_type, "wait": 5})
+    response = api.post(f"/stations/{identity}/reset/", json={"type": reset_type, "wait": 20})
     assert response.json()["status"] == "accepted"
     _, action, payload = station.next_call()
     assert (action, payload) == ("Reset", expected)
@@ -138,7 +138,7 @@ def test_typed_reset_speaks_the_station_version(api, connect_station, identity, 
 ])
 def test_typed_trigger_message(api, connect_station, identity, version, body, expected):
     station = connect_station(identity, version)
-    response = api.post(f"/stations/{identity}/trigger-message/", json=dict(body, wait=5))
+    response = api.post(f"/stations/{identity}/trigger-message/", json=dict(body, wait=20))
     assert response.json()["status"] == "accepted"
     _, action, payload = station.next_call()
     assert (action, payload) == ("TriggerMessage", expected)

@@ -34,7 +34,7 @@ def station(connect_station, identity):
 
 def read_configuration(api, identity):
     response = api.post(f"/stations/{identity}/reports/",
-                        json={"kind": "ConfigurationInventory", "wait": 5})
+                        json={"kind": "ConfigurationInventory", "wait": 20})
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -61,7 +61,7 @@ def test_change_configuration_per_key_with_results(station, identity, api):
     outcomes = {"HeartbeatInterval": "Accepted", "MeterValueSampleInterval": "RebootRequired",
                 "VendorSpecificMode": "NotSupported"}
     station.answers["ChangeConfiguration"] = lambda payload: {"status": outcomes[payload["key"]]}
-    response = api.post(f"/stations/{identity}/variables/set", json={"wait": 8, "items": [
+    response = api.post(f"/stations/{identity}/variables/set", json={"wait": 20, "items": [
         {"variable": {"name": "HeartbeatInterval"}, "attributeValue": "120"},
         {"variable": {"name": "MeterValueSampleInterval"}, "attributeValue": "30"},
         {"variable": {"name": "VendorSpecificMode"}, "attributeValue": "turbo"},
@@ -100,7 +100,7 @@ def test_bad_values_are_refused_before_sending(station, identity, api, key, valu
 def test_get_variables_reads_keys_split_to_get_configuration_max_keys(station, identity, api):
     read_configuration(api, identity)  # GetConfigurationMaxKeys = 2
     calls_of(station, "GetConfiguration")
-    response = api.post(f"/stations/{identity}/variables/get", json={"wait": 8, "items": [
+    response = api.post(f"/stations/{identity}/variables/get", json={"wait": 20, "items": [
         {"variable": {"name": "HeartbeatInterval"}}, {"variable": {"name": "NoSuchKey"}},
         {"variable": {"name": "NumberOfConnectors"}}]})
     assert response.status_code == 201, response.text

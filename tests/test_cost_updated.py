@@ -18,7 +18,7 @@ def test_cost_updated_sent_while_running(connect_station, identity):
                     charging_state="Charging", evse=1)
     started["timestamp"] = now
     assert station.call("TransactionEvent", started)["totalCost"] == 2.0
-    message_id, action, payload = station.next_call(timeout=15)
+    message_id, action, payload = station.next_call()
     assert action == "CostUpdated"
     assert payload == {"totalCost": 2.0, "transactionId": transaction_id}
     station.reply(message_id, {})

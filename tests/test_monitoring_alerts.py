@@ -45,7 +45,7 @@ def notify(station, *events, seq_no=0):
 
 
 def test_monitor_set_then_alert_raised_and_cleared(station, identity, api):
-    response = api.post(f"/stations/{identity}/monitors/", json={"wait": 5, "monitors": [
+    response = api.post(f"/stations/{identity}/monitors/", json={"wait": 20, "monitors": [
         {**TEMPERATURE, "type": "UpperThreshold", "value": 60, "severity": 2},
         {**POWER, "type": "Periodic", "value": 900, "severity": 8},
     ]})
@@ -126,11 +126,11 @@ def test_monitors_the_variable_cannot_take_are_refused(station, identity, api, m
 
 
 def test_clear_monitoring_removes_the_monitor(station, identity, api):
-    api.post(f"/stations/{identity}/monitors/", json={"wait": 5, "monitors": [
+    api.post(f"/stations/{identity}/monitors/", json={"wait": 20, "monitors": [
         {**POWER, "type": "Delta", "value": 100, "severity": 7}]})
     station.answers["ClearVariableMonitoring"] = lambda payload: {"clearMonitoringResult": [
         {"id": monitor_id, "status": "Accepted"} for monitor_id in payload["id"]]}
-    response = api.post(f"/stations/{identity}/monitors/clear", json={"ids": [41], "wait": 5})
+    response = api.post(f"/stations/{identity}/monitors/clear", json={"ids": [41], "wait": 20})
     assert response.status_code == 201
     assert response.json()["items"][0]["status"] == "Accepted"
     assert not VariableMonitor.objects.filter(station__identity=identity).exists()
@@ -140,8 +140,8 @@ def test_monitoring_base_and_level(station, identity, api):
     station.answers["SetMonitoringBase"] = {"status": "Accepted"}
     station.answers["SetMonitoringLevel"] = {"status": "Accepted"}
     base = api.post(f"/stations/{identity}/monitors/base",
-                    json={"monitoring_base": "FactoryDefault", "wait": 5})
-    level = api.post(f"/stations/{identity}/monitors/level", json={"severity": 4, "wait": 5})
+                    json={"monitoring_base": "FactoryDefault", "wait": 20})
+    level = api.post(f"/stations/{identity}/monitors/level", json={"severity": 4, "wait": 20})
     assert (base.status_code, base.json()["status"]) == (201, "accepted")
     assert (level.status_code, level.json()["status"]) == (201, "accepted")
     assert calls_of(station, "SetMonitoringLevel")[0][2] == {"severity": 4}
@@ -149,11 +149,11 @@ def test_monitoring_base_and_level(station, identity, api):
 
 
 def test_a_monitoring_report_replaces_the_stored_monitors(station, identity, api):
-    api.post(f"/stations/{identity}/monitors/", json={"wait": 5, "monitors": [
+    api.post(f"/stations/{identity}/monitors/", json={"wait": 20, "monitors": [
         {**POWER, "type": "Delta", "value": 100, "severity": 7}]})
     station.answers["GetMonitoringReport"] = {"status": "Accepted"}
     report = api.post(f"/stations/{identity}/reports/",
-                      json={"kind": "MonitoringReport", "wait": 5}).json()
+                      json={"kind": "MonitoringReport", "wait": 20}).json()
     assert calls_of(station, "GetMonitoringReport")[0][2] == {"requestId": report["request_id"]}
     station.call("NotifyMonitoringReport", {
         "requestId": report["request_id"], "seqNo": 0, "tbc": False,

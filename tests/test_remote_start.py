@@ -15,7 +15,7 @@ def test_remote_start_and_stop_201(connect_station, identity, api):
     station.answers["RequestStartTransaction"] = {"status": "Accepted"}
     station.answers["RequestStopTransaction"] = {"status": "Accepted"}
     response = api.post(f"/stations/{identity}/start-transaction/",
-                        json={"id_token": token.id_token, "evse_id": 1, "wait": 5})
+                        json={"id_token": token.id_token, "evse_id": 1, "wait": 20})
     assert response.status_code == 201, response.text
     command = response.json()
     assert command["action"] == "RequestStartTransaction" and command["status"] == "accepted"
@@ -33,7 +33,7 @@ def test_remote_start_and_stop_201(connect_station, identity, api):
         pk=remote_start_id, settled=True).first())
     assert remote_start.transaction_id == row.pk and remote_start.status == "Accepted"
 
-    stop = api.post(f"/stations/{identity}/stop-transaction/", json={"wait": 5}).json()
+    stop = api.post(f"/stations/{identity}/stop-transaction/", json={"wait": 20}).json()
     assert stop["action"] == "RequestStopTransaction" and stop["status"] == "accepted"
     assert stop["payload"] == {"transactionId": transaction_id}
 
@@ -44,7 +44,7 @@ def test_remote_start_and_stop_16(connect_station, identity, api):
     station.answers["RemoteStartTransaction"] = {"status": "Accepted"}
     station.answers["RemoteStopTransaction"] = {"status": "Accepted"}
     command = api.post(f"/stations/{identity}/start-transaction/",
-                       json={"id_token": token.id_token, "evse_id": 2, "wait": 5}).json()
+                       json={"id_token": token.id_token, "evse_id": 2, "wait": 20}).json()
     assert command["action"] == "RemoteStartTransaction"
     assert command["payload"] == {"idTag": token.id_token, "connectorId": 2}
     started = station.call("StartTransaction", start_16(2, token, 100, 0))
@@ -55,7 +55,7 @@ def test_remote_start_and_stop_16(connect_station, identity, api):
     assert eventually(lambda: RemoteStart.objects.get(pk=remote_start.pk).transaction_id) == row.pk
 
     stop = api.post(f"/stations/{identity}/stop-transaction/",
-                    json={"transaction_id": str(started["transactionId"]), "wait": 5}).json()
+                    json={"transaction_id": str(started["transactionId"]), "wait": 20}).json()
     assert stop["action"] == "RemoteStopTransaction"
     assert stop["payload"] == {"transactionId": started["transactionId"]}
     assert stop["status"] == "accepted"

@@ -118,7 +118,7 @@ def test_a_refused_report_is_shown_refused(connect_station, identity, api):
     station = connect_station(identity)
     station.answers["GetBaseReport"] = {"status": "NotSupported"}
     response = api.post(f"/stations/{identity}/reports/",
-                        json={"kind": "SummaryInventory", "wait": 5})
+                        json={"kind": "SummaryInventory", "wait": 20})
     assert response.status_code == 201
     assert (response.json()["status"], response.json()["status_detail"]) == ("rejected", "NotSupported")
     listed = api.get(f"/stations/{identity}/reports/").json()["results"]

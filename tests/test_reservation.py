@@ -21,7 +21,7 @@ def test_reservation_used_by_a_transaction_201(connect_station, identity, api):
     station.answers["ReserveNow"] = {"status": "Accepted"}
     response = api.post(f"/stations/{identity}/reserve/", json={
         "id_token": token.id_token, "expires_at": in_future(3600), "evse_id": 1,
-        "connector_type": "cCCS2", "wait": 5})
+        "connector_type": "cCCS2", "wait": 20})
     assert response.status_code == 201, response.text
     body = response.json()
     reservation = body["reservation"]
@@ -44,7 +44,7 @@ def test_reservation_used_by_a_transaction_16(connect_station, identity, api):
     station.answers["ReserveNow"] = {"status": "Accepted"}
     body = api.post("/reservations/", json={
         "station": identity, "id_token": token.id_token, "expires_at": in_future(600),
-        "wait": 5}).json()
+        "wait": 20}).json()
     assert body["payload"]["connectorId"] == 0  # any connector
     assert body["payload"]["parentIdTag"] == group.id_token
     reservation_id = body["reservation"]["id"]
@@ -59,8 +59,8 @@ def test_reservation_cancelled(connect_station, identity, api):
     station.answers["CancelReservation"] = {"status": "Accepted"}
     reservation_id = api.post(f"/stations/{identity}/reserve/", json={
         "id_token": new_token().id_token, "expires_at": in_future(600), "evse_id": 2,
-        "wait": 5}).json()["reservation"]["id"]
-    cancelled = api.post(f"/reservations/{reservation_id}/cancel/", json={"wait": 5})
+        "wait": 20}).json()["reservation"]["id"]
+    cancelled = api.post(f"/reservations/{reservation_id}/cancel/", json={"wait": 20})
     assert cancelled.status_code == 201 and cancelled.json()["payload"] == {"reservationId": reservation_id}
     assert Reservation.objects.get(pk=reservation_id).status == "Cancelled"
     again = api.post(f"/reservations/{reservation_id}/cancel/", json={})
@@ -99,7 +99,7 @@ def test_reservation_removed_by_the_station(connect_station, identity, api):
     station = connect_station(identity)
     station.answers["ReserveNow"] = {"status": "Accepted"}
     reservation_id = api.post(f"/stations/{identity}/reserve/", json={
-        "id_token": new_token().id_token, "expires_at": in_future(600), "wait": 5,
+        "id_token": new_token().id_token, "expires_at": in_future(600), "wait": 20,
     }).json()["reservation"]["id"]
     station.call("ReservationStatusUpdate", {"reservationId": reservation_id,
                                              "reservationUpdateStatus": "Removed"})

@@ -33,7 +33,7 @@ def frames_in(identity, action):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_reset_reboots_the_station_which_boots_again(api, simulator, online_station, identity, version):
     station = online_station(identity, version)
-    answer = api.post(f"/stations/{identity}/reset/", json={"wait": 5}).json()
+    answer = api.post(f"/stations/{identity}/reset/", json={"wait": 20}).json()
     assert answer["status"] == "accepted", answer
     eventually(
         lambda: simulator.call(lambda: station.boot_count) == 2 and simulator.call(lambda: station.online.is_set())
@@ -48,7 +48,7 @@ def test_trigger_message_sends_what_was_asked(api, simulator, online_station, id
     online_station(identity, version)
     before = len(frames_in(identity, "Heartbeat"))
     answer = api.post(
-        f"/stations/{identity}/trigger-message/", json={"requested_message": "Heartbeat", "wait": 5}
+        f"/stations/{identity}/trigger-message/", json={"requested_message": "Heartbeat", "wait": 20}
     ).json()
     assert answer["status"] == "accepted" and answer["response"] == {"status": "Accepted"}
     eventually(lambda: len(frames_in(identity, "Heartbeat")) == before + 1)

@@ -23,7 +23,7 @@ def test_dropped_station_reconnects_and_takes_its_socket_back(
     # Another socket with the same identity replaces (drops) the simulator's: it comes back.
     intruder = connect_station(identity, version, boot=False)
     assert eventually(lambda: simulator.call(lambda: station.stats.counters["disconnects"]) >= 1)
-    assert intruder.closed.wait(10)
+    assert intruder.closed.wait(30)
     eventually(lambda: simulator.call(lambda: station.online.is_set()))
     # It reconnected without rebooting: one boot only, and the CSMS serves it.
     assert simulator.call(lambda: station.boot_count) == 1

@@ -26,7 +26,7 @@ def test_results_are_stored_per_item_and_update_the_inventory(connect_station, i
     station = connect_station(identity)
     station.answers["GetVariables"] = answer_get
     response = api.post(f"/stations/{identity}/variables/get",
-                        json={"wait": 5, "items": items("HeartbeatInterval", "NoSuchThing")})
+                        json={"wait": 20, "items": items("HeartbeatInterval", "NoSuchThing")})
     assert response.status_code == 201, response.text
     results = response.json()["items"]
     assert [(r["status"], r["result_value"]) for r in results] == [
@@ -46,7 +46,7 @@ def test_a_large_request_is_split_to_items_per_message(connect_station, identity
     ])
     station.answers["GetVariables"] = answer_get
     response = api.post(f"/stations/{identity}/variables/get",
-                        json={"wait": 8, "items": items(*VALUES)})
+                        json={"wait": 20, "items": items(*VALUES)})
     assert response.status_code == 201, response.text
     sent = calls_of(station, "GetVariables")
     assert [len(call[2]["getVariableData"]) for call in sent] == [2, 2, 1]
@@ -62,7 +62,7 @@ def test_a_large_request_is_split_to_bytes_per_message(connect_station, identity
     ])
     station.answers["GetVariables"] = answer_get
     response = api.post(f"/stations/{identity}/variables/get",
-                        json={"wait": 8, "items": items(*VALUES)})
+                        json={"wait": 20, "items": items(*VALUES)})
     assert response.status_code == 201, response.text
     sent = calls_of(station, "GetVariables")
     assert len(sent) > 1

@@ -39,7 +39,7 @@ def test_mixed_per_item_results_are_stored(connect_station, identity, api):
          "attributeValue": "New Org"},
         {"component": {"name": "Vendor"}, "variable": {"name": "Unheard"}, "attributeValue": "1"},
     ]
-    response = api.post(f"/stations/{identity}/variables/set", json={"items": items, "wait": 5})
+    response = api.post(f"/stations/{identity}/variables/set", json={"items": items, "wait": 20})
     assert response.status_code == 201, response.text
     body = response.json()
     assert [item["status"] for item in body["items"]] == [
@@ -97,7 +97,7 @@ def test_results_of_a_request_nobody_waited_for_are_stored(connect_station, iden
 
 def test_a_station_that_does_not_answer_leaves_a_timeout_per_item(connect_station, identity, api):
     connect_station(identity, auto_answer=False)
-    response = api.post(f"/stations/{identity}/variables/set", json={"wait": 6, "items": [
+    response = api.post(f"/stations/{identity}/variables/set", json={"wait": 20, "items": [
         {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"},
          "attributeValue": "90"}]})
     assert response.status_code == 201

@@ -33,7 +33,7 @@ def station(connect_station, identity, api):
 
 
 def set_one(api, identity, component, variable, value, **extra):
-    return api.post(f"/stations/{identity}/variables/set", json={"wait": 5, "items": [
+    return api.post(f"/stations/{identity}/variables/set", json={"wait": 20, "items": [
         {"component": component, "variable": {"name": variable}, "attributeValue": value, **extra}]})
 
 
@@ -61,7 +61,7 @@ def test_out_of_bounds_values_are_refused_before_sending(station, identity, api,
 
 
 def test_values_within_bounds_are_sent(station, identity, api):
-    response = api.post(f"/stations/{identity}/variables/set", json={"wait": 5, "items": [
+    response = api.post(f"/stations/{identity}/variables/set", json={"wait": 20, "items": [
         {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"},
          "attributeValue": "3600"},
         {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "FileTransferProtocols"},
