@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost of ours: turns every HTML error page under /api/ (unrouted 404, 500) into JSON.
+    "csms.api.middleware.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -316,11 +318,18 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "csms.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    # JSON only: the browsable API answered HTML to a browser or to ?format=api.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "csms.api.errors.exception_handler",
 }
+# Largest `limit` a list endpoint accepts (default 1000); above it the answer is 400, as for a
+# limit or offset that is not a whole number (PAGE_SIZE, 100, is the default page).
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 1000)
+# Retry-After (seconds) on the API's 503 while the database or Redis is unreachable (default 5).
+API_RETRY_AFTER_SECONDS = env_int("API_RETRY_AFTER_SECONDS", 5)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSMS API",
     "DESCRIPTION": "Charging stations, their OCPP sessions and the commands sent to them.",

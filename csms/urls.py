@@ -4,6 +4,9 @@ from django.urls import include, path
 
 from csms.health import healthz
 
+# JSON under /api/ when an exception escapes outside any view; Django's page elsewhere.
+handler500 = "csms.api.errors.server_error"
+
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
