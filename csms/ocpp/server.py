@@ -13,7 +13,7 @@ from autobahn.websocket.compress import (
 )
 from autobahn.websocket.types import ConnectionDeny
 from daphne import server as daphne_server
-from daphne.http_protocol import HTTPFactory
+from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from django.conf import settings
 
@@ -53,6 +53,13 @@ class StationWebSocketProtocol(WebSocketProtocol):
             )
             del self.handshake_deferred
             self.server.protocol_disconnected(self)
+            return
+        if kind == "websocket.close" and self.state == self.STATE_OPEN:
+            # autobahn's sendClose takes only 1000 and 3000-4999 from an application; RFC 6455
+            # lets a server say 1008 (policy), 1011 (internal error) or 1013 (try again later).
+            reason = message.get("reason") or ""
+            self.sendCloseFrame(code=message.get("code") or 1000,
+                                reasonUtf8=reason.encode("utf-8")[:123] or None, isReply=False)
             return
         super().handle_reply(message)
 
@@ -146,6 +153,15 @@ APPLICATION_CHECK_EVERY = 5  # x 1 s
 TIMEOUT_CHECK_EVERY = 3  # x 2 s, at most
 
 
+class StationWebRequest(WebRequest):
+    """daphne's request without Twisted's own parse of POST form bodies: Django parses them, and
+    Twisted answered a malformed multipart body with a bare 400 that Django never saw."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._parsePOSTFormSubmission = False
+
+
 class StationHTTPFactory(HTTPFactory):
     """daphne's HTTP factory, closing a connection that sends no complete request (or stays idle
     between keep-alive requests) for HTTP_IDLE_TIMEOUT s; Twisted's default is 12 hours."""
@@ -153,6 +169,11 @@ class StationHTTPFactory(HTTPFactory):
     def __init__(self, server):
         super().__init__(server)
         self.timeOut = settings.HTTP_IDLE_TIMEOUT or None
+
+    def buildProtocol(self, addr):
+        protocol = super().buildProtocol(addr)
+        protocol.requestFactory = StationWebRequest
+        return protocol
 
 
 class StationServer(daphne_server.Server):
