@@ -109,3 +109,18 @@ def test_ended_without_reading_stops_at_the_last_one(connect_station, identity):
     assert (stored.meter_start_wh, stored.meter_stop_wh, stored.energy_wh) == (
         Decimal("500"), Decimal("1700"), Decimal("1200"))
     assert stored.anomaly == ""
+
+
+def test_flagged_transactions_are_found_by_filter(connect_station, identity, api):
+    station = connect_station(identity)
+    flagged, fine = (f"tx-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    for transaction_id, stop_wh in ((flagged, 10), (fine, 900)):
+        station.call("TransactionEvent", event("Started", 0, 0, transaction_id,
+                                               trigger="Authorized", token=new_token(),
+                                               meter_wh=500, evse=1))
+        station.call("TransactionEvent", event("Ended", 1, 60, transaction_id,
+                                               trigger="EVDeparted", meter_wh=stop_wh))
+    found = api.get("/transactions/", params={"station": identity, "flagged": "true"}).json()
+    assert [t["transaction_id"] for t in found["results"]] == [flagged]
+    rest = api.get("/transactions/", params={"station": identity, "flagged": "false"}).json()
+    assert [t["transaction_id"] for t in rest["results"]] == [fine]

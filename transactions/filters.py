@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Q
 
 from .models import IdToken, MeterValue, Reservation, Transaction
 
@@ -10,11 +11,22 @@ class TransactionFilter(django_filters.FilterSet):
     started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
     ended_after = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="gte")
     ended_before = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="lt")
+    flagged = django_filters.BooleanFilter(method="filter_flagged",
+                                           label="With an anomaly (not billed)")
+    refused = django_filters.BooleanFilter(method="filter_refused",
+                                           label="Start token not accepted")
 
     class Meta:
         model = Transaction
         fields = ["station", "id_token", "state", "ocpp_version", "transaction_id", "evse_id",
-                  "connector_id", "offline", "remote_start_id"]
+                  "connector_id", "offline", "remote_start_id", "stopped_reason", "settlement"]
+
+    def filter_flagged(self, queryset, name, value):
+        return queryset.exclude(anomaly="") if value else queryset.filter(anomaly="")
+
+    def filter_refused(self, queryset, name, value):
+        accepted = Q(authorization_status__in=["", "Accepted"])
+        return queryset.exclude(accepted) if value else queryset.filter(accepted)
 
 
 class MeterValueFilter(django_filters.FilterSet):
