@@ -16,7 +16,7 @@ COMPARED = ["state", "started_at", "ended_at", "evse_id", "connector_id", "id_to
             "id_token_value", "stop_id_token_value", "charging_state", "stopped_reason",
             "remote_start_id", "time_spent_charging", "offline", "last_seq_no", "event_count",
             "meter_start_wh", "meter_stop_wh", "energy_wh", "charging_seconds", "total_cost",
-            "cost_breakdown"]
+            "cost_breakdown", "anomaly"]
 STATES = ["Charging", "EVConnected", "SuspendedEV", "SuspendedEVSE", None]
 
 

@@ -45,7 +45,7 @@ class TransactionAdmin(admin.ModelAdmin):
     # Derived from the station's messages: read-only, or billing would drift from the wire.
     list_display = ["transaction_id", "station", "state", "started_at", "ended_at",
                     "id_token_value", "energy_wh", "total_cost", "currency"]
-    list_filter = ["state", "ocpp_version", "offline"]
+    list_filter = ["state", "ocpp_version", "offline", "settlement", "authorization_status"]
     search_fields = ["transaction_id", "station__identity", "id_token_value"]
     readonly_fields = [f.name for f in Transaction._meta.fields]
     inlines = [TransactionEventInline]
@@ -58,7 +58,7 @@ class TransactionAdmin(admin.ModelAdmin):
 class MeterValueAdmin(admin.ModelAdmin):
     list_display = ["timestamp", "station", "transaction", "measurand", "phase", "context",
                     "raw_value", "unit", "value", "base_unit"]
-    list_filter = ["measurand", "context"]
+    list_filter = ["measurand", "context", "after_end"]
     search_fields = ["station__identity", "transaction__transaction_id"]
     readonly_fields = [f.name for f in MeterValue._meta.fields]
 

@@ -13,7 +13,7 @@ from .derivation import derive
 
 Settlement = Transaction.Settlement
 # How many due transactions one sweep closes (the next sweep takes the rest).
-SWEEP_BATCH = 500
+SWEEP_BATCH = 200
 
 
 class TransactionEnded(Exception):
