@@ -31,7 +31,9 @@ def sessions(draw):
     offline = draw(st.booleans())
     start_wh = draw(st.integers(min_value=0, max_value=10**7))
     return {"updates": updates, "steps": steps, "states": states, "ended": ended,
-            "offline": offline, "start_wh": start_wh, "phases": draw(st.sampled_from([None, 1, 3]))}
+            "offline": offline, "start_wh": start_wh, "phases": draw(st.sampled_from([None, 1, 3])),
+            # A sample the station sends after its Ended (a higher seqNo): kept, never billed.
+            "late_wh": draw(st.one_of(st.none(), st.integers(min_value=1, max_value=500)))}
 
 
 def build(spec, transaction_id, starter, stopper):
@@ -51,6 +53,9 @@ def build(spec, transaction_id, starter, stopper):
         events.append(event("Ended", spec["updates"] + 1, 300 * (spec["updates"] + 1) + 60,
                             transaction_id, trigger="StopAuthorized", token=stopper,
                             meter_wh=wh, stoppedReason="Remote"))
+        if spec["late_wh"]:
+            events.append(event("Updated", spec["updates"] + 2, 300 * (spec["updates"] + 2),
+                                transaction_id, meter_wh=wh + spec["late_wh"]))
     return events
 
 
@@ -58,7 +63,8 @@ def stored(station, transaction_id):
     row = Transaction.objects.get(station=station, transaction_id=transaction_id)
     values = {field: getattr(row, field) for field in COMPARED}
     values["meter_values"] = sorted(
-        (mv.timestamp, mv.measurand, mv.context, mv.value) for mv in row.meter_values.all())
+        (mv.timestamp, mv.measurand, mv.context, mv.value, mv.after_end)
+        for mv in row.meter_values.all())
     return values
 
 
@@ -89,6 +95,9 @@ def test_any_order_and_repeats_store_the_same_transaction(spec, data):
     assert stored(station, shuffled_id) == stored(station, in_order_id)
 
     in_order = stored(station, in_order_id)
+    if spec["ended"]:  # the bill is the Ended's reading minus the Started's
+        assert in_order["meter_stop_wh"] - in_order["meter_start_wh"] == in_order["energy_wh"]
+        assert in_order["meter_stop_wh"] == spec["start_wh"] + sum(spec["steps"])
     folded = Transaction.objects.get(station=station, transaction_id=in_order_id).derivation
     actions.derive(Transaction.objects.get(station=station, transaction_id=in_order_id))
     rederived = Transaction.objects.get(station=station, transaction_id=in_order_id)
