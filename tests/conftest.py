@@ -18,7 +18,7 @@ from simulator.profile import Profile
 from simulator.station import SimulatedStation
 from simulator.threaded import BackgroundLoop
 from tests import environment
-from tests.helpers import eventually
+from tests.helpers import eventually, stop_process
 from tests.station import StationClient
 
 # The dashboard fixtures (logged-in HTTP client, headless Chromium page) for every test module.
@@ -70,13 +70,8 @@ class ServerProcess:
         return self
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            stop_process(self.process)
         self.log.close()
 
     def kill(self):
@@ -131,8 +126,7 @@ def csms(django_db_setup):
     yield server
     server.stop()
     for process, log in celery:
-        process.terminate()
-        process.wait(10)
+        stop_process(process)
         log.close()
 
 

@@ -1,4 +1,5 @@
 """Small helpers shared by the tests."""
+import subprocess
 import time
 import uuid
 
@@ -43,3 +44,15 @@ def calls_before_marker(api, station):
             station.reply(message_id, {"status": "Accepted"})
             return calls
         calls.append((message_id, action, payload))
+
+
+def stop_process(process, timeout=10):
+    """Ask a process started by a test to stop (SIGTERM); kill it if it has not within `timeout` s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -36,35 +36,30 @@ def test_results_are_stored_per_item_and_update_the_inventory(connect_station, i
     assert (stored.value, stored.source) == ("300", "GetVariables:api:operator")
 
 
-def test_a_large_request_is_split_to_items_per_message(connect_station, identity, api):
-    station = connect_station(identity)
+def get_all_with_limits(api, station, **limits):
+    """Ask for every value of VALUES from a station reporting these per-message `limits`
+    (ItemsPerMessage=..., BytesPerMessage=...); the API's answer and the GetVariables sent."""
     seed_inventory(api, station, [
-        report_item("DeviceDataCtrlr", "ItemsPerMessage", "2", mutability="ReadOnly",
-                    variable_instance="GetVariables"),
-        report_item("DeviceDataCtrlr", "BytesPerMessage", "4000", mutability="ReadOnly",
-                    variable_instance="GetVariables"),
-    ])
+        report_item("DeviceDataCtrlr", name, str(value), mutability="ReadOnly",
+                    variable_instance="GetVariables")
+        for name, value in limits.items()])
     station.answers["GetVariables"] = answer_get
-    response = api.post(f"/stations/{identity}/variables/get",
+    response = api.post(f"/stations/{station.identity}/variables/get",
                         json={"wait": 20, "items": items(*VALUES)})
     assert response.status_code == 201, response.text
-    sent = calls_of(station, "GetVariables")
+    return response, calls_of(station, "GetVariables")
+
+
+def test_a_large_request_is_split_to_items_per_message(connect_station, identity, api):
+    response, sent = get_all_with_limits(api, connect_station(identity), ItemsPerMessage=2,
+                                         BytesPerMessage=4000)
     assert [len(call[2]["getVariableData"]) for call in sent] == [2, 2, 1]
     assert [r["result_value"] for r in response.json()["items"]] == list(VALUES.values())
     assert len({r["command"] for r in response.json()["items"]}) == 3
 
 
 def test_a_large_request_is_split_to_bytes_per_message(connect_station, identity, api):
-    station = connect_station(identity)
-    seed_inventory(api, station, [
-        report_item("DeviceDataCtrlr", "BytesPerMessage", "260", mutability="ReadOnly",
-                    variable_instance="GetVariables"),
-    ])
-    station.answers["GetVariables"] = answer_get
-    response = api.post(f"/stations/{identity}/variables/get",
-                        json={"wait": 20, "items": items(*VALUES)})
-    assert response.status_code == 201, response.text
-    sent = calls_of(station, "GetVariables")
+    response, sent = get_all_with_limits(api, connect_station(identity), BytesPerMessage=260)
     assert len(sent) > 1
     assert sum(len(call[2]["getVariableData"]) for call in sent) == len(VALUES)
     for call in sent:
