@@ -3,6 +3,7 @@
 import uuid
 from decimal import Decimal
 
+from tests.helpers import eventually
 from tests.transactions_helpers import event, new_token, start_16, stop_16, tariff_for_station
 from transactions.models import Transaction
 
@@ -22,7 +23,9 @@ def test_cost_updated_sent_while_running(connect_station, identity):
     assert action == "CostUpdated"
     assert payload == {"totalCost": 2.0, "transactionId": transaction_id}
     station.reply(message_id, {})
-    row = Transaction.objects.get(station__identity=identity, transaction_id=transaction_id)
+    # The task records what it sent after handing the call over: poll for it.
+    row = eventually(lambda: Transaction.objects.filter(
+        station__identity=identity, transaction_id=transaction_id, cost_sent__isnull=False).first())
     assert row.cost_sent == Decimal("2.00") and row.cost_sent_at is not None
 
 
