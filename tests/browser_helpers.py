@@ -76,7 +76,8 @@ def browser(csms, operator):
             pytest.fail(message)
         pytest.skip(message)
 
-    expect.set_options(timeout=10_000)
+    # Long: expect() returns as soon as the page shows it; a loaded machine must not fail it.
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -86,7 +87,7 @@ def browser(csms, operator):
 def new_page(browser, csms, storage_state=None):
     context = browser.new_context(base_url=csms.base_url, viewport={"width": 1440, "height": 1000},
                                   storage_state=storage_state)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     page.script_errors = []
     page.on("pageerror", lambda error: page.script_errors.append(error))

@@ -55,26 +55,26 @@ def ws_url(csms):
 
 def test_live_socket_refuses_anonymous(csms):
     with pytest.raises(InvalidStatus) as refused:
-        connect(ws_url(csms), open_timeout=5)
+        connect(ws_url(csms), open_timeout=30)
     assert refused.value.response.status_code == 403
 
 
 def test_live_socket_refuses_other_sites(csms, dashboard):
     cookie = f"sessionid={dashboard.cookies['sessionid']}"
     with pytest.raises(InvalidStatus):
-        connect(ws_url(csms), open_timeout=5, origin="http://evil.example",
+        connect(ws_url(csms), open_timeout=30, origin="http://evil.example",
                 additional_headers={"Cookie": cookie})
 
 
 def test_live_socket_pushes_station_changes(csms, dashboard, connect_station, identity):
     host = csms.base_url.removeprefix("http://")
-    with connect(ws_url(csms), open_timeout=5, origin=f"http://{host}",
+    with connect(ws_url(csms), open_timeout=30, origin=f"http://{host}",
                  additional_headers={"Cookie": f"sessionid={dashboard.cookies['sessionid']}"}) as socket:
         station = connect_station(identity, "1.6")
         station.status("Preparing", connector_id=1)
         seen = []
         while not any(s["connectors"] for s in seen):
-            message = json.loads(socket.recv(timeout=10))
+            message = json.loads(socket.recv(timeout=30))
             if message["station"]["identity"] == identity:
                 seen.append(message["station"])
     assert seen[0]["online"] is True
