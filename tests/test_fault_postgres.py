@@ -1,8 +1,10 @@
 """PostgreSQL stopped and started under connected stations and pending commands: healthz says what
 is broken while it is, sockets stay up, and afterwards every command, frame and station is whole."""
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -10,6 +12,8 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from django.db import IntegrityError
+from django.utils import timezone
 
 from tests import environment
 from tests.conftest import LOG_DIR, ROOT, ServerProcess
@@ -17,7 +21,10 @@ from tests.helpers import eventually
 from tests.private_postgres import PrivatePostgres, available
 from tests.station import CallFailed, StationClient
 
-pytestmark = pytest.mark.skipif(
+from csms.models import MessageLogEntry
+from csms.ocpp import messagelog
+
+services_only = pytest.mark.skipif(
     environment.BACKEND != "services",
     reason="needs the services topology (Celery worker and beat deciding from the beat); "
            "the embedded default's SQLite has no server to stop")
@@ -50,6 +57,7 @@ class FaultCSMS:
             "OCPP_CALL_TIMEOUT": "120",  # a call stays outstanding through the outage
             "OCPP_LAST_SEEN_WRITE_INTERVAL": "1",  # the consumer writes during the outage too
             "DATABASE_POOL_TIMEOUT": "3",  # calls during the outage fail after 3 s, not 10
+            "DATABASE_IDLE_CHECK_SECONDS": "1",  # idle connections are checked after 1 s, not 5
         }
         self.processes = []
         self.token = self._prepare()
@@ -58,17 +66,24 @@ class FaultCSMS:
         self._celery("beat", ["--schedule", str(Path(environment.RUN_DIR) / f"{name}-beat")])
         self.server = ServerProcess(f"server-{name}", self.env).start()
 
-    def _manage(self, *arguments):
-        return subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, check=True,
-                              env=self._environ(), capture_output=True, text=True, timeout=120)
-
     def _environ(self):
         return dict(os.environ, **self.env)
 
     def _prepare(self):
-        self._manage("migrate", "--noinput")
-        output = self._manage("ensure_operator", "--username", "fault-operator").stdout
-        return output.split("API token:")[1].split()[0]
+        """Migrate the new database and make an operator; its API token. One process: each
+        Django start-up costs seconds on a loaded machine."""
+        script = (
+            "from django.core.management import call_command\n"
+            "from django.contrib.auth.models import User\n"
+            "from rest_framework.authtoken.models import Token\n"
+            "call_command('migrate', verbosity=0, skip_checks=True)\n"
+            "user = User.objects.create_superuser('fault-operator', '', 'fault-password')\n"
+            "print(Token.objects.create(user=user).key)\n"
+        )
+        output = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT,
+                                check=True, env=self._environ(), capture_output=True, text=True,
+                                timeout=180).stdout
+        return output.split()[-1]
 
     def _celery(self, role, arguments):
         log = open(LOG_DIR / f"celery-{role}-{self.env['CELERY_TASK_DEFAULT_QUEUE']}.log", "ab")
@@ -122,6 +137,7 @@ def command_status(api, command_id):
     return api.get(f"/commands/{command_id}/").json()["status"]
 
 
+@services_only
 def test_postgres_restart_loses_nothing_and_strands_no_station(fault, private_postgres):
     server = fault.server
     api = httpx.Client(base_url=f"{server.base_url}/api/v1", timeout=30,
@@ -218,3 +234,81 @@ def test_postgres_restart_loses_nothing_and_strands_no_station(fault, private_po
     for station in (station_a, station_b, station_c):
         station.close()
     api.close()
+
+
+@services_only
+def test_connections_a_quick_restart_killed_fail_no_call(fault, private_postgres):
+    """A restart between two calls kills every kept connection while it idles: each must be
+    found dead and replaced before use, in the session threads and in the pool alike."""
+    server = fault.server
+    suffix = uuid.uuid4().hex[:6]
+    stations = [StationClient(server.ws_url, f"PGQ-{number}-{suffix}", "2.0.1")
+                for number in range(8)]
+    for station in stations:
+        assert station.boot()["status"] == "Accepted"
+
+    def statuses():
+        """A StatusNotification from every station at once: they spread over the session threads."""
+        answers = queue.Queue()
+        def send(station):
+            try:
+                answers.put(station.status("Available"))
+            except Exception as error:  # the assertion below names it
+                answers.put(error)
+        threads = [threading.Thread(target=send, args=(station,)) for station in stations]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        return [answers.get_nowait() for _ in stations]
+
+    assert all(answer == {} for answer in statuses())  # every session thread holds a connection
+    warmed_at = time.monotonic()
+    private_postgres.restart()
+    eventually(lambda: healthz(server) and healthz(server)[0] == 200, 30)
+    time.sleep(max(0.0, 1.5 - (time.monotonic() - warmed_at)))  # idle past the check threshold
+
+    assert statuses() == [{}] * len(stations)
+    with httpx.Client(base_url=f"{server.base_url}/api/v1", timeout=30,
+                      headers={"Authorization": f"Token {fault.token}"}) as api:
+        for _ in range(3):
+            assert api.get("/stations/").status_code == 200
+        response = api.post(f"/stations/{stations[0].identity}/commands/",
+                            json={"action": "ClearCache", "payload": {}, "wait": 10})
+        assert response.status_code == 201 and response.json()["status"] == "accepted", response.text
+    for station in stations:
+        station.close()
+
+
+def test_a_batch_that_failed_to_write_is_kept_in_order_and_bounded(monkeypatch):
+    monkeypatch.setattr(messagelog, "MAX_PENDING", 10)
+    monkeypatch.setattr(messagelog, "_pending", [])
+    for number in range(6):
+        messagelog.record("CS-KEEP", "in", f"frame-{number}")
+    failed = messagelog.take_pending()
+    for entry in failed:
+        entry.pk = 99  # as if the failed insert had handed out ids
+    for number in range(6, 8):
+        messagelog.record("CS-KEEP", "in", f"frame-{number}")
+    messagelog.put_back(failed)
+    assert [entry.frame for entry in messagelog.take_pending()] == [
+        f"frame-{number}" for number in range(8)]
+    assert all(entry.pk is None for entry in failed)
+
+    # Past MAX_PENDING the oldest go first: the newest frames are the ones an operator needs.
+    messagelog.put_back(failed)
+    for number in range(6, 14):
+        messagelog.record("CS-KEEP", "in", f"frame-{number}")
+    assert [entry.frame for entry in messagelog.take_pending()] == [
+        f"frame-{number}" for number in range(4, 14)]
+
+
+def test_a_batch_is_written_whole_or_not_at_all(identity):
+    # More than one INSERT (500 rows each), the last one failing: a retry must not repeat the rest.
+    entries = [MessageLogEntry(identity=identity, timestamp=timezone.now(), direction="in",
+                               frame=f"frame-{number}") for number in range(501)]
+    entries.append(MessageLogEntry(identity=identity, timestamp=timezone.now(), direction="in",
+                                   frame=None))
+    with pytest.raises(IntegrityError):
+        messagelog.write(entries)
+    assert not MessageLogEntry.objects.filter(identity=identity).exists()

@@ -4,6 +4,7 @@ import asyncio
 import contextvars
 import importlib
 import logging
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -89,11 +90,16 @@ def beat_age():
     return time.monotonic() - (_beat_succeeded_at or _beat_started_at)
 
 
-def _beat_and_refresh_pool(recovering):
+def _beat(recovering):
+    """One beat, on the beat thread. Its connection is checked first (one round trip per
+    interval), so the first beat after a database restart succeeds instead of failing on it."""
+    restarted = connection.connection is not None and not connection.is_usable()
+    if restarted:
+        connection.close()
     presence.beat()
-    if recovering and getattr(connection, "pool", None) is not None:
-        # Back after a failure: the pool's idle connections may all have died with the
-        # database; drop those at once rather than have each waiting request meet one.
+    if (recovering or restarted) and getattr(connection, "pool", None) is not None:
+        # The database went away: the pool's idle connections died with it. Drop them at once
+        # rather than have each request meet one.
         connection.pool.check()
 
 
@@ -102,9 +108,7 @@ async def _beat_forever():
     failing_since = None
     while True:
         try:
-            # Checked before every beat (idle_check=0): one round trip per interval, so the
-            # first beat after a database restart succeeds instead of failing on a dead connection.
-            await KeptConnectionCall(_beat_and_refresh_pool, _beat_thread, idle_check=0)(
+            await KeptConnectionCall(_beat, _beat_thread, idle_check=math.inf)(
                 failing_since is not None)
         except Exception as error:
             if failing_since is None:
