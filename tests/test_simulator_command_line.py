@@ -22,8 +22,8 @@ def test_simulate_command_runs_a_mixed_fleet(csms):
             "4",
             "--ocpp-version",
             "mix",
-            "--duration",
-            "3",
+            "--duration",  # the run is this long whatever happens: long enough for a loaded machine
+            "10",
             "--progress",
             "1",
             "--prefix",
