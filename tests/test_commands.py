@@ -152,3 +152,81 @@ def test_command_detail_and_list(api, connect_station, identity):
     assert [c["id"] for c in listed["results"]] == [created["id"]]
     assert api.get(f"/stations/{identity}/commands/").json()["count"] == 1
     assert api.get("/commands/999999999/").status_code == 404
+
+
+# --- what only the sweep and dispatch settle -------------------------------------------------
+
+def _queued_without_a_nudge(identity, version, action="ClearCache", payload=None, age=0):
+    """A queued command whose nudge was lost (Redis or the broker down when it was made)."""
+    command = Command.objects.create(identity=identity, ocpp_version=version, action=action,
+                                     payload=payload or {}, source="test")
+    if age:
+        Command.objects.filter(pk=command.pk).update(
+            created_at=command.created_at - timedelta(seconds=age))
+    return command
+
+
+def _settled(station):
+    # The consumer pumps its queue after an accepted boot; a later round trip proves that is done.
+    station.call("Heartbeat", {})
+    return station
+
+
+def test_sweep_nudges_a_command_whose_nudge_was_lost(connect_station, identity):
+    _settled(connect_station(identity))
+    command = _queued_without_a_nudge(identity, "2.0.1")
+    eventually(lambda: Command.objects.filter(pk=command.pk, status="accepted").exists())
+
+
+def test_expired_queued_command_is_never_sent(api, connect_station, identity):
+    station = connect_station(identity)
+    expired = _queued_without_a_nudge(identity, "2.0.1", "Reset", {"type": "Immediate"},
+                                      age=settings.OCPP_COMMAND_QUEUE_EXPIRY + 1)
+    assert send(api, identity, "ClearCache", {}).json()["status"] == "accepted"
+    ended = Command.objects.get(pk=expired.pk)
+    assert ended.status == "timeout"
+    assert ended.error_description == f"Not delivered within {settings.OCPP_COMMAND_QUEUE_EXPIRY:g} s"
+    assert ended.sent_at is None
+    assert [action for _, action, _ in station.received_calls.queue] == ["ClearCache"]
+
+
+def test_sweep_times_out_a_call_whose_process_died(csms, identity):
+    from csms.ocpp.outbound import SWEEP_TIMEOUT_DESCRIPTION
+
+    # Sent by a process that died before the answer or its own timer: no consumer will end it.
+    grace = settings.OCPP_CALL_TIMEOUT + settings.OCPP_SERVER_DEAD_SECONDS
+    command = Command.objects.create(identity=identity, ocpp_version="2.0.1", action="ClearCache",
+                                     status="sent", message_id="lost", connection_id="gone")
+    Command.objects.filter(pk=command.pk).update(
+        sent_at=command.created_at - timedelta(seconds=grace + 1))
+    ended = eventually(lambda: Command.objects.filter(pk=command.pk, status="timeout").first())
+    # Not the connection's own timer ("No answer within N s"): the sweep's words.
+    assert ended.error_description == SWEEP_TIMEOUT_DESCRIPTION
+
+
+def test_dispatch_ends_a_command_made_for_another_version(connect_station, identity):
+    from csms.ocpp import outbound
+
+    station = _settled(connect_station(identity, "2.0.1"))
+    command = _queued_without_a_nudge(identity, "1.6", "ClearCache")
+    outbound.dispatch(command.pk)
+    command.refresh_from_db()
+    assert (command.status, command.error_code) == ("error", "VersionMismatch")
+    assert command.error_description == "Station now speaks OCPP 2.0.1"
+    assert station.received_calls.empty()
+
+
+def test_command_queued_for_16_is_not_sent_when_the_station_returns_on_201(
+        api, connect_station, identity):
+    first = connect_station(identity, "1.6", auto_answer=False)
+    outstanding = send(api, identity, "ClearCache", {}, wait=0).json()
+    first.next_call()  # unanswered: the next command waits behind it
+    waiting = send(api, identity, "ClearCache", {}, wait=0).json()
+    assert waiting["status"] == "queued"
+    again = connect_station(identity, "2.0.1", boot=False)  # replaces the 1.6 socket
+    assert first.closed.wait(10)
+    ended = eventually(lambda: Command.objects.filter(pk=waiting["id"]).exclude(
+        status__in=("queued", "sent")).first())
+    assert (ended.status, ended.error_code) == ("error", "VersionMismatch")
+    assert Command.objects.get(pk=outstanding["id"]).status == "error"  # its socket closed
+    assert calls_before_marker(api, again) == []
