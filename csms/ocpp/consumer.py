@@ -268,7 +268,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         logger.info("Closing %s (%d): no CALL within %g s of its upgrade", self.session.identity,
                     CLOSE_SILENT, settings.OCPP_FIRST_MESSAGE_TIMEOUT)
         self.closing = True
-        task = asyncio.ensure_future(self.close(code=CLOSE_SILENT))
+        task = asyncio.ensure_future(self.close(
+            code=CLOSE_SILENT,
+            reason=f"No CALL within {settings.OCPP_FIRST_MESSAGE_TIMEOUT:g} s of the upgrade"))
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 

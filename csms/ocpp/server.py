@@ -132,7 +132,10 @@ class StationWebSocketFactory(WebSocketFactory):
         super().__init__(*args, **kwargs)
         # failByDrop=False: a failed connection (an oversize frame: 1009) gets a close frame
         # with its code, not a bare TCP drop the station cannot tell from a network fault.
-        self.setProtocolOptions(perMessageCompressionAccept=accept_deflate, failByDrop=False)
+        # closeHandshakeTimeout: a station on a slow link gets 5 s (not 1) to answer our close
+        # frame before the TCP connection is aborted, so it reads the close code.
+        self.setProtocolOptions(perMessageCompressionAccept=accept_deflate, failByDrop=False,
+                                closeHandshakeTimeout=5)
 
     def buildProtocol(self, addr):
         if "openHandshakeTimeout" not in self.protocol.__dict__:
