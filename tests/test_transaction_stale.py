@@ -1,6 +1,8 @@
 """Transactions left running are closed: after a reboot the station does not report them again,
 after their connector is reported Available, after no news for TRANSACTIONS_STALE_AFTER, or by an
 operator (API and page) with an audit line; a later Ended from the station still wins."""
+import csv
+import io
 import uuid
 from decimal import Decimal
 
@@ -154,6 +156,9 @@ def test_operator_closes_from_the_api(connect_station, identity, api):
     assert body["closed_by_csms"] is True and body["settled_by"] == "operator"
     assert body["settlement_note"] == "Station scrapped" and body["settled_at"]
     assert body["meter_stop_wh"] is not None
+    export = api.get("/transactions/export/", params={"transaction_id": transaction_id}).text
+    exported = next(csv.DictReader(io.StringIO(export)))
+    assert (exported["settlement"], exported["settled_by"]) == ("ClosedByOperator", "operator")
 
     again = api.post(f"/transactions/{pk}/close/", json={"reason": "twice"})
     assert again.status_code == 409 and "ended already" in again.json()["detail"]

@@ -6,7 +6,8 @@ from django.http import StreamingHttpResponse
 COLUMNS = ["id", "station", "transaction_id", "ocpp_version", "state", "started_at", "ended_at",
            "evse_id", "connector_id", "id_token", "stop_id_token", "stopped_reason",
            "remote_start_id", "reservation_id", "offline", "meter_start_wh", "meter_stop_wh",
-           "energy_kwh", "charging_minutes", "total_cost", "currency"]
+           "energy_kwh", "charging_minutes", "total_cost", "currency", "authorization_status",
+           "anomaly", "settlement", "settled_by", "settled_at"]
 
 
 class _Echo:
@@ -28,7 +29,9 @@ def _row(transaction):
         text(transaction.remote_start_id), text(transaction.reservation_id),
         transaction.offline, text(transaction.meter_start_wh), text(transaction.meter_stop_wh),
         f"{transaction.energy_kwh:.4f}", f"{transaction.charging_seconds / 60:.2f}",
-        text(transaction.total_cost), transaction.currency,
+        text(transaction.total_cost), transaction.currency, transaction.authorization_status,
+        transaction.anomaly, transaction.settlement, transaction.settled_by,
+        text(transaction.settled_at and transaction.settled_at.isoformat()),
     ]
 
 
