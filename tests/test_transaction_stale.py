@@ -6,6 +6,7 @@ import io
 import uuid
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from tests.conftest import ServerProcess
@@ -86,6 +87,20 @@ def test_triggered_boot_is_no_reboot(connect_station, identity, quick_close):
     transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
     start_201(station, transaction_id, 0)
     assert station.boot(reason="Triggered")["status"] == "Accepted"
+    running = row(identity, transaction_id)
+    assert running.settle_due_at is None and running.settle_reason == ""
+
+
+def test_boot_the_csms_asked_for_is_no_reboot_16(connect_station, identity, quick_close,
+                                                 operator):
+    station = connect_station(identity, "1.6", server=quick_close)
+    transaction_id = station.call("StartTransaction", start_16(1, new_token(), 0, 0))["transactionId"]
+    with httpx.Client(base_url=f"{quick_close.base_url}/api/v1", timeout=30,
+                      headers={"Authorization": f"Token {operator['token']}"}) as api:
+        triggered = api.post(f"/stations/{identity}/trigger-message/",
+                             json={"requested_message": "BootNotification", "wait": 20})
+    assert triggered.json()["status"] == "accepted"
+    assert station.boot()["status"] == "Accepted"
     running = row(identity, transaction_id)
     assert running.settle_due_at is None and running.settle_reason == ""
 

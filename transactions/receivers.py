@@ -22,7 +22,7 @@ def apply_station_answer(sender, command, **kwargs):
 
 @receiver(station_booted, dispatch_uid="transactions.station_rebooted")
 def close_after_reboot(sender, station, ocpp_version, **kwargs):
-    actions.station_rebooted(station.pk, ocpp_version, station.boot_reason)
+    actions.station_rebooted(station.pk, station.identity, ocpp_version, station.boot_reason)
 
 
 @receiver(connector_status_changed, dispatch_uid="transactions.connector_available")

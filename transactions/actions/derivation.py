@@ -139,7 +139,8 @@ def derive(transaction, presented=None):
     samples = [row[:4] for row in rows]
     if ended is None and transaction.settlement:
         # Closed by the CSMS: ended at the last thing known of it, stopped for the settlement.
-        ended_at = max([event.timestamp for event in events] + [sample[0] for sample in samples])
+        ended_at = max([event.timestamp for event in events] + [sample[0] for sample in samples],
+                       default=None)
         transaction.stopped_reason = transaction.settlement
     transaction.started_at, transaction.ended_at = started_at, ended_at
     transaction.state = Transaction.State.ENDED if ended_at else Transaction.State.ACTIVE

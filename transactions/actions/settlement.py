@@ -7,6 +7,8 @@ from django.db import transaction as db_transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from csms.models import Command
+
 from ..models import Transaction
 from .common import OCPP201
 from .derivation import derive
@@ -14,6 +16,9 @@ from .derivation import derive
 Settlement = Transaction.Settlement
 # How many due transactions one sweep closes (the next sweep takes the rest).
 SWEEP_BATCH = 200
+# A 1.6 boot this soon after the CSMS asked for one (TriggerMessage) is no restart.
+TRIGGERED_BOOT_WINDOW = timedelta(minutes=5)
+TRIGGER_ANSWERED = [Command.Status.SENT, Command.Status.ACCEPTED]
 
 
 class TransactionEnded(Exception):
@@ -42,14 +47,20 @@ def _close_unless_heard(transactions, reason, now=None):
     ).update(settle_due_at=due, settle_reason=reason)
 
 
-def station_rebooted(station_pk, ocpp_version, boot_reason):
-    """A BootNotification: the station restarted (any 1.6 boot; 2.0.1 unless Triggered, which
-    is no restart), so what it was charging is gone unless it reports it again (2.0.1 stations
-    resend queued events, 1.6 ones queued Start/StopTransactions)."""
+def station_rebooted(station_pk, identity, ocpp_version, boot_reason):
+    """A BootNotification: the station restarted (2.0.1 unless Triggered, which is no restart;
+    1.6 unless the CSMS just triggered it, 1.6 carries no reason), so what it was charging is
+    gone unless it reports it again (2.0.1 stations resend queued events, 1.6 ones queued
+    Start/StopTransactions)."""
     if ocpp_version == OCPP201 and boot_reason == "Triggered":
         return 0
-    return _close_unless_heard(Transaction.objects.filter(station_id=station_pk),
-                               Settlement.STATION_REBOOTED)
+    running = Transaction.objects.filter(station_id=station_pk, state=Transaction.State.ACTIVE)
+    if ocpp_version != OCPP201 and running.exists() and Command.objects.filter(
+            identity=identity, action="TriggerMessage", status__in=TRIGGER_ANSWERED,
+            payload__requestedMessage="BootNotification",
+            created_at__gte=timezone.now() - TRIGGERED_BOOT_WINDOW).exists():
+        return 0
+    return _close_unless_heard(running, Settlement.STATION_REBOOTED)
 
 
 def connector_available(station_pk, evse_id, connector_id, status_at=None):
