@@ -55,11 +55,14 @@ def test_dead_process_presence_never_captures_a_command(api, csms, connect_stati
     connect_station(identity, server=doomed)
     doomed.kill()  # no disconnect handling: its presence row stays behind
     assert StationPresence.objects.filter(identity=identity).exists()
-    # While the dead process still looks alive, the command waits in the queue...
+    # Until the sweep counts it dead (OCPP_SERVER_DEAD_SECONDS without a beat: it may only be
+    # stalled) its presence stands, and the command waits in the queue...
     early = post_command(api, identity, wait=0)
-    # ...and once its beat is overdue the sweep settles it; new commands are offline at once.
+    assert early["status"] == "queued"
+    # ...then the sweep drops the process and settles it; new commands are offline at once.
     eventually(lambda: Command.objects.filter(pk=early["id"], status="offline").exists(), timeout=15)
     assert post_command(api, identity, wait=0)["status"] == "offline"
+    assert api.get(f"/stations/{identity}/").json()["online"] is False  # the sweep said so
 
 
 def test_queued_command_follows_a_station_that_reconnects_elsewhere(api, csms, connect_station, identity):

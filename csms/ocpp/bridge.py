@@ -58,7 +58,7 @@ def group_send(group, message):
     try:
         _run(get_channel_layer().group_send, group, message)
     except Exception as error:
-        warn_unavailable("dashboard updates", error)
+        warn_unavailable("dashboard update not sent", error)
         return False
     return True
 
@@ -80,9 +80,8 @@ class RateLimitedWarning:
                 return
             self.state[subject] = (now, 0)
         more = f" ({suppressed} more since the last report)" if suppressed else ""
-        logger.warning("%s: channel layer or broker unavailable: %s: %s%s", subject,
-                       type(error).__name__, error, more)
+        logger.warning("%s: %s: %s%s", subject, type(error).__name__, error, more)
 
 
-# An outage fails every send at once: one log line per subject per half minute is enough.
+# A Redis outage fails every send at once: one line per subject per half minute is enough.
 warn_unavailable = RateLimitedWarning()

@@ -103,7 +103,7 @@ def request_delivery(command_id):
     try:
         deliver_command.delay(command_id)
     except Exception as error:
-        bridge.warn_unavailable("command delivery (left to the sweep)", error)
+        bridge.warn_unavailable("command delivery left to the sweep (broker unreachable?)", error)
 
 
 def dispatch(command_id):
@@ -274,7 +274,7 @@ def redispatch():
         try:
             dispatch(pk)
         except bridge.ChannelLayerUnavailable as error:
-            bridge.warn_unavailable("command re-delivery", error)
+            bridge.warn_unavailable("command re-delivery not sent (channel layer unreachable)", error)
             break  # the layer is down for everyone: the next sweep tries again
         nudged += 1
     return nudged
