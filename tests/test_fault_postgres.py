@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from django.db import IntegrityError
 from django.utils import timezone
+from websockets.exceptions import InvalidStatus
 
 from tests import environment
 from tests.conftest import LOG_DIR, ROOT, ServerProcess
@@ -93,11 +94,15 @@ class FaultCSMS:
         self.processes.append((process, log))
 
     def stop(self):
-        self.server.stop()
-        for process, log in self.processes:
-            process.terminate()
+        # All at once: each may take seconds to shut down, and none waits for another.
+        processes = [(self.server.process, self.server.log), *self.processes]
+        for process, _ in processes:
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 10
+        for process, log in processes:
             try:
-                process.wait(10)
+                process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -185,6 +190,11 @@ def test_postgres_restart_loses_nothing_and_strands_no_station(fault, private_po
                 station.send_frame([2, message_id, action, payload], message_id, timeout=30)
             except CallFailed as error:
                 assert error.code == "InternalError", error.frame
+    # A new station is told to come back later (HTTP 503), not dropped without an answer.
+    with pytest.raises(InvalidStatus) as refused:
+        StationClient(server.ws_url, f"PGF-D-{suffix}", "2.0.1")
+    assert refused.value.response.status_code == 503
+    assert refused.value.response.headers.get("Retry-After")
     time.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - stopped_at)))  # the outage itself
     assert not station_a.closed.is_set() and not station_b.closed.is_set()
     private_postgres.start()
