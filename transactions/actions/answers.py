@@ -8,6 +8,7 @@ from .local_lists import settle_local_list_update
 from .remote_starts import settle_remote_start
 from .reservations import settle_reservation
 
+
 def settle_command(command_id):
     """Apply the station's answer to whatever row waits on this command."""
     waiting = Q(command_id=command_id) | Q(cancel_command_id=command_id)

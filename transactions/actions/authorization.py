@@ -19,6 +19,7 @@ STATUS_TO_16 = {"Accepted": "Accepted", "Blocked": "Blocked", "Expired": "Expire
 # (empty: from before the status was kept, or no token answered yet).
 ACCEPTED_STATUSES = ("", "Accepted")
 
+
 def _tokens_presented_as(value, token_type=None):
     # 1.6 idTags carry no type: they match on value alone.
     queryset = IdToken.objects.select_related("group").filter(id_token=value)

@@ -6,6 +6,7 @@ from .. import metering
 from ..models import Transaction
 from .common import OCPP201
 
+
 def _apply_cost(transaction, as_of, charging_seconds=None):
     tariff = transaction.tariff
     if tariff is None or transaction.started_at is None:

@@ -14,6 +14,7 @@ from .derivation import derive, fold_in_order
 from .meter_values import sampled_values, store_meter_values
 from .settlement import heard_from
 
+
 def tariff_for(station_pk):
     """The station's own tariff, else the default one (at most one is the default)."""
     assigned = Exists(StationTariff.objects.filter(station_id=station_pk, tariff=OuterRef("pk")))

@@ -6,6 +6,7 @@ from ..models import IdToken, LocalList, LocalListUpdate
 from .authorization import id_tag_info, id_token_info
 from .common import OCPP16
 
+
 def _entry_key(token):
     return f"{token.id_token}|{token.type}"
 

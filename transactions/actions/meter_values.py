@@ -5,6 +5,7 @@ from .common import OCPP16, OCPP201, _retrying, parse_time
 from .derivation import derive, fold_in_order
 from .settlement import heard_from
 
+
 def sampled_values(meter_values, version):
     """Flatten meterValue[] into MeterValue field dicts (defaults per OCPP: measurand
     Energy.Active.Import.Register, context Sample.Periodic, location Outlet, unit Wh)."""

@@ -1,6 +1,7 @@
 """Remote starts: creation and the station's answer."""
 from ..models import RemoteStart, Transaction
 
+
 def create_remote_start(station, value, token_type="", evse_id=None):
     return RemoteStart.objects.create(station=station, id_token_value=value,
                                       id_token_type=token_type or "", evse_id=evse_id)

@@ -5,6 +5,7 @@ from django.utils import timezone
 from ..models import Reservation
 from .common import InvalidRequest
 
+
 def create_reservation(station, id_token, expires_at, evse_id=None, connector_type=""):
     if expires_at <= timezone.now():
         raise InvalidRequest("expires_at must be in the future.")
