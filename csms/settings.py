@@ -123,8 +123,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
             "max_idle": 300,
             # Seconds the pool keeps retrying a lost connection in the background (psycopg's
-            # default 300 backs off to minutes: after a restart the pool stayed empty that long);
-            # past it, the next request for a connection tries again at once. Default 2.
+            # default, 300, doubles the wait between attempts: after an outage the pool could
+            # stay empty about as long again); then the next request for one tries at once.
             "reconnect_timeout": env_float("DATABASE_POOL_RECONNECT_TIMEOUT", 2.0),
         },
     }
