@@ -34,16 +34,38 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def wait_for_port(port, process, timeout=30):
+def listening_ports(pid):
+    """The TCP ports process `pid` listens on (Linux /proc): its socket inodes in LISTEN state."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def wait_for_port(port, process, timeout=120):
+    """Wait until `process` itself listens on `port` (not another process that took the port)."""
+    # Generous: start-up on a loaded 2-core machine has taken tens of seconds; returns once listening.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
+            if port in listening_ports(process.pid):
+                return
+        except OSError:  # the process ended while its table was read
+            pass
+        time.sleep(0.1)
     raise RuntimeError(f"server did not listen on {port} within {timeout} s")
 
 
@@ -52,22 +74,37 @@ class ServerProcess:
 
     def __init__(self, name, extra_env=None):
         self.name = name
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.use_port(free_port())
         self.log_path = LOG_DIR / f"{name}.log"
         self.extra_env = extra_env or {}
         self.process = None
 
-    def start(self):
+    def use_port(self, port):
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}"
+
+    def start(self, attempts=3):
         env = dict(os.environ, **self.extra_env)
-        self.log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "runcsms", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        wait_for_port(self.port, self.process)
-        return self
+        for attempt in range(1, attempts + 1):
+            logged = self.log_path.stat().st_size if self.log_path.exists() else 0
+            self.log = open(self.log_path, "ab")
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "runcsms", "--port", str(self.port)],
+                cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            )
+            try:
+                wait_for_port(self.port, self.process)
+                return self
+            except RuntimeError:
+                self.log.close()
+                with open(self.log_path, "rb") as log:
+                    log.seek(logged)
+                    port_taken = b"Address already in use" in log.read()
+                # Another test run took the free port between free_port() and the bind: use another.
+                if attempt == attempts or self.process.poll() is None or not port_taken:
+                    raise
+                self.use_port(free_port())
 
     def stop(self):
         if self.process:
