@@ -7,8 +7,6 @@ Nothing a station sends and no outage of the database or channel layer escapes i
 logged and answered, and a closing socket always releases its station (retried if need be).
 """
 import asyncio
-import base64
-import binascii
 import logging
 import time
 import uuid
@@ -24,6 +22,7 @@ from django.db import Error as DatabaseError
 
 from . import layerwatch, lifecycle, messagelog, outbound, presence, runtime, schemas
 from .admission import ADMISSION_TIMEOUT, gate as admission_gate
+from .closing import ClosedSession, settle_in_background
 from .framing import (
     CALL, CALLERROR, CALLRESULT, SUBPROTOCOLS, UNKNOWN_MESSAGE_ID, Call, CallError, CallResult,
     OcppError, call_frame, error_frame, parse_frame, result_frame,
@@ -31,77 +30,23 @@ from .framing import (
 from .router import router
 from .session import StationSession
 from .sessiondb import database_sync_to_async
+from .upgrade import (  # noqa: F401  (unknown_websocket_path: csms/asgi.py routes to it)
+    DENIAL_EXTENSION, choose_subprotocol, parse_basic_auth, unknown_websocket_path, valid_identity,
+)
 
 logger = logging.getLogger(__name__)
 
-MAX_IDENTITY_LENGTH = 48
-DENIAL_EXTENSION = "websocket.http.response"
 RETRY_AFTER_SECONDS = 30  # told to a station refused with 503 while the database is down
 LAST_SEEN_RETRY_SECONDS = 5.0  # a failed last-seen write is tried again this much later
-# Later tries (s apart) to settle a closed session the database refused; then the sweep does it.
-CLOSE_RETRY_DELAYS = (1, 2, 5, 10, 20, 30, 60, 60, 120, 300)
 CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve the socket now
 CLOSE_SILENT = 1008  # RFC 6455 policy violation: no first CALL within OCPP_FIRST_MESSAGE_TIMEOUT
 # An upgrade whose admission (the database) takes longer is answered 503, before autobahn's
-# opening-handshake timeout (server.OPEN_HANDSHAKE_TIMEOUT, 5 s) would drop it unanswered.
-ADMIT_TIMEOUT = 4.0
-_closing_retries = set()  # running retries, referenced so they are not collected
+# opening-handshake timeout (server.OPEN_HANDSHAKE_TIMEOUT, 20 s) would drop it unanswered.
+ADMIT_TIMEOUT = 15.0
 
 
 def is_database_error(error):
     return isinstance(error, DatabaseError) or type(error).__module__.startswith(("psycopg", "sqlite3"))
-
-
-async def unknown_websocket_path(scope, receive, send):
-    """An upgrade to a path nothing serves: HTTP 404 saying where stations connect (without this,
-    the router's error would be a 500)."""
-    await receive()  # websocket.connect
-    if DENIAL_EXTENSION not in scope.get("extensions", {}):
-        await send({"type": "websocket.close", "code": 1008})
-        return
-    await send({"type": "websocket.http.response.start", "status": 404,
-                "headers": [(b"content-type", b"text/plain")]})
-    await send({"type": "websocket.http.response.body",
-                "body": b"Not found: stations connect to /ocpp/<identity>"})
-
-
-@dataclass
-class ClosedSession:
-    """What is left to record of a closed socket; each step is done once, so a retry after a
-    database error picks up where the last try stopped."""
-    session: StationSession
-    command_id: int | None = None
-    was_live: bool | None = None
-    offline_marked: bool = False
-
-    def settle(self):
-        session = self.session
-        if self.command_id is not None:
-            outbound.finish(self.command_id, outbound.Status.ERROR, error_code="ConnectionClosed",
-                            error_description="The connection closed before the station answered")
-            self.command_id = None
-        if self.was_live is None:
-            self.was_live = presence.unregister(session.identity, session.connection_id)
-        if self.was_live:
-            if not self.offline_marked:
-                outbound.mark_offline(session.identity)
-                self.offline_marked = True
-            lifecycle.directory().disconnected(session)
-            self.was_live = False
-
-
-async def settle_later(closed):
-    for delay in CLOSE_RETRY_DELAYS:
-        await asyncio.sleep(delay)
-        try:
-            await database_sync_to_async(closed.settle)()
-        except Exception:
-            continue
-        logger.warning("Closed session of %s recorded after the database came back",
-                       closed.session.identity)
-        return
-    logger.error("Gave up recording the closed session of %s; the command sweep settles it",
-                 closed.session.identity)
 
 
 @dataclass
@@ -111,37 +56,6 @@ class OutstandingCall:
     action: str
     sent_at: float
     timer: asyncio.TimerHandle
-
-
-def valid_identity(identity):
-    return (
-        0 < len(identity) <= MAX_IDENTITY_LENGTH
-        and identity.isprintable()
-        and "/" not in identity
-    )
-
-
-def parse_basic_auth(headers):
-    """(username, password) from an Authorization: Basic header, or None."""
-    for name, value in headers:
-        if name.lower() == b"authorization":
-            scheme, _, encoded = value.partition(b" ")
-            if scheme.lower() != b"basic":
-                return None
-            try:
-                decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-            username, separator, password = decoded.partition(":")
-            return (username, password) if separator else None
-    return None
-
-
-def choose_subprotocol(offered):
-    for name in offered:
-        if name in SUBPROTOCOLS:
-            return name
-    return None
 
 
 class OcppConsumer(AsyncWebsocketConsumer):
@@ -376,13 +290,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         presence.release(session)
         return closed
 
-    @staticmethod
-    def settle_in_background(closed):
-        if closed is None:
-            return
-        task = asyncio.ensure_future(settle_later(closed))
-        _closing_retries.add(task)
-        task.add_done_callback(_closing_retries.discard)
+    settle_in_background = staticmethod(settle_in_background)
 
     # --- frames in --------------------------------------------------------------------------
 

@@ -22,8 +22,9 @@ from . import admission
 logger = logging.getLogger(__name__)
 
 DENIAL_EXTENSION = "websocket.http.response"
-# autobahn waits this long (s) for the opening handshake, the station's admission included.
-OPEN_HANDSHAKE_TIMEOUT = 5
+# autobahn waits this long (s) for the opening handshake, the station's admission included
+# (daphne's 5 s dropped slow admissions, e.g. password checks in a reconnect storm, unanswered).
+OPEN_HANDSHAKE_TIMEOUT = 20
 
 
 # autobahn pretty-prints its configuration and transport details for a debug line on every
