@@ -68,12 +68,13 @@ class PrivateRedis:
     stop = kill
 
 
-def stack_env(redis, **settings):
-    """Environment of CSMS processes on `redis`: their own channel prefix and Celery queue."""
+def stack_env(redis, broker=None, **settings):
+    """Environment of CSMS processes on `redis` (and `broker`, if the broker is another Redis):
+    their own channel prefix and Celery queue."""
     run = uuid.uuid4().hex[:8]
     env = {
         "REDIS_URL": f"{redis.url}/0",
-        "CELERY_BROKER_URL": f"{redis.url}/1",
+        "CELERY_BROKER_URL": f"{(broker or redis).url}/1",
         "CHANNEL_LAYER_PREFIX": f"csms-fault-{run}",
         "CELERY_TASK_DEFAULT_QUEUE": f"csms-fault-{run}",
     }
@@ -88,6 +89,7 @@ class CeleryProcess:
         self.kind = kind
         self.env = env
         self.name = f"celery-{kind}-{uuid.uuid4().hex[:6]}"
+        self.log_path = LOG_DIR / f"{self.name}.log"
         self.process = None
 
     def start(self):
@@ -97,7 +99,7 @@ class CeleryProcess:
                          "--queues", self.env["CELERY_TASK_DEFAULT_QUEUE"]]
         else:
             arguments = ["beat", "--schedule", str(Path(environment.RUN_DIR) / f"{self.name}-schedule")]
-        self.log = open(LOG_DIR / f"{self.name}.log", "ab")
+        self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "csms", *arguments, "--loglevel", "INFO"],
             cwd=ROOT, env=dict(os.environ, **self.env), stdout=self.log, stderr=subprocess.STDOUT,
@@ -127,9 +129,9 @@ class CeleryProcess:
 class Stack:
     """Servers, a worker and a beat on one private Redis; stopped (or killed) together at the end."""
 
-    def __init__(self, redis, servers=1, **settings):
+    def __init__(self, redis, servers=1, broker=None, **settings):
         self.redis = redis
-        self.env = stack_env(redis, **settings)
+        self.env = stack_env(redis, broker, **settings)
         self.servers = [ServerProcess(f"fault-server-{uuid.uuid4().hex[:6]}", extra_env=self.env)
                         for _ in range(servers)]
         self.worker = CeleryProcess("worker", self.env)

@@ -1,6 +1,7 @@
 """Redis killed and restarted (empty) under two servers, a worker and beat: station sockets stay
 open, a command posted during the outage is accepted by the API and delivered once Redis is back,
-later commands flow, and the stations are shown as they are."""
+later commands flow, and the stations are shown as they are. Also with only the channel layer's
+Redis lost (the broker elsewhere): the worker retries the delivery."""
 import uuid
 
 import httpx
@@ -63,6 +64,8 @@ def test_redis_restart_loses_no_socket_and_no_command(stack, redis, api):
             assert post(api, identity, wait=10)["status"] == "accepted"
 
         redis.kill()
+        health = f"{stack.servers[0].base_url}/healthz/"
+        eventually(lambda: httpx.get(health, timeout=10).status_code == 503)  # says what is broken
         during = {identity: post(api, identity) for identity in stations}
         assert {command["status"] for command in during.values()} == {"queued"}
         # The stations keep talking to their servers while Redis is down.
@@ -72,6 +75,7 @@ def test_redis_restart_loses_no_socket_and_no_command(stack, redis, api):
 
         for identity, command in during.items():
             eventually(lambda: accepted(command["id"]), timeout=60)
+        eventually(lambda: httpx.get(health, timeout=10).status_code == 200)
         after = {identity: post(api, identity, wait=0) for identity in stations}
         for command in after.values():
             eventually(lambda: accepted(command["id"]), timeout=60)
@@ -87,3 +91,31 @@ def test_redis_restart_loses_no_socket_and_no_command(stack, redis, api):
     finally:
         for station in stations.values():
             station.close()
+
+
+def test_channel_layer_lost_alone_delivery_is_retried(django_db_setup, operator):
+    layer, broker = PrivateRedis("redis-layer").start(), PrivateRedis("redis-broker").start()
+    stack = Stack(layer, servers=1, broker=broker).start()
+    identity = f"CS-layer-{uuid.uuid4().hex[:8]}"
+    station = None
+    try:
+        station = StationClient(stack.servers[0].ws_url, identity)
+        assert station.boot()["status"] == "Accepted"
+        with httpx.Client(base_url=f"{stack.servers[0].base_url}/api/v1", timeout=30,
+                          headers={"Authorization": f"Token {operator['token']}"}) as api:
+            assert post(api, identity, wait=10)["status"] == "accepted"
+            layer.kill()
+            during = post(api, identity)
+            assert during["status"] == "queued"
+            # The worker got the task (the broker is up) and could not nudge: it retries.
+            eventually(lambda: "Retry in" in stack.worker.log_path.read_text(), timeout=60)
+            layer.start()
+            eventually(lambda: accepted(during["id"]), timeout=60)
+            assert not station.closed.is_set(), f"socket closed ({station.close_code})"
+            assert post(api, identity, wait=10)["status"] == "accepted"
+    finally:
+        if station is not None:
+            station.close()
+        stack.stop()
+        layer.stop()
+        broker.stop()
