@@ -4,6 +4,7 @@
 the socket, every CALL-shaped frame is answered (CALLRESULT or CALLERROR) and a Heartbeat is
 still answered afterwards."""
 import json
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, seed, settings, strategies as st
@@ -13,6 +14,7 @@ from csms.ocpp.framing import (
     CALL, MAX_NESTING_DEPTH, OCPP16, OCPP201, UNKNOWN_MESSAGE_ID, Call, CallError, CallResult,
     OcppError, error_frame, parse_frame,
 )
+from tests.station import StationClient
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
 json_values = st.recursive(
@@ -91,11 +93,9 @@ def expected_answer_id(text):
     return frame.message_id if isinstance(frame, Call) else None
 
 
-@pytest.fixture(scope="module")
-def fuzzed_station(csms):
-    from tests.station import StationClient
-
-    station = StationClient(csms.ws_url, "FUZZ-station", "2.0.1")
+@pytest.fixture(scope="module", params=["2.0.1", "1.6"])
+def fuzzed_station(csms, request):
+    station = StationClient(csms.ws_url, f"FUZZ-{uuid.uuid4().hex[:8]}", request.param)
     assert station.boot()["status"] == "Accepted"
     yield station
     station.close()
@@ -103,7 +103,7 @@ def fuzzed_station(csms):
 
 @pytest.mark.parametrize("as_bytes", [False, True])
 @seed(14)
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=frames)
 def test_random_frames_are_answered_and_never_close_the_socket(fuzzed_station, as_bytes, text):
     station = fuzzed_station
