@@ -12,6 +12,7 @@ import tempfile
 import time
 
 import psycopg
+import pytest
 
 from tests.conftest import free_port
 
@@ -88,3 +89,14 @@ class PrivatePostgres:
         if os.path.isdir(self.data) and self.running():
             self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def private_postgres():
+    """A running private server for the test session (import this fixture into a test module)."""
+    reason = available()
+    if reason:
+        pytest.skip(reason)
+    server = PrivatePostgres().initdb().start()
+    yield server
+    server.cleanup()

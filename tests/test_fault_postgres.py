@@ -16,32 +16,23 @@ from django.db import IntegrityError
 from django.utils import timezone
 from websockets.exceptions import InvalidStatus
 
+from csms.models import MessageLogEntry
+from csms.ocpp import messagelog
 from tests import environment
 from tests.conftest import LOG_DIR, ROOT, ServerProcess
 from tests.helpers import eventually
-from tests.private_postgres import PrivatePostgres, available
+from tests.private_postgres import private_postgres  # noqa: F401 (the fixture)
 from tests.station import CallFailed, StationClient
-
-from csms.models import MessageLogEntry
-from csms.ocpp import messagelog
 
 services_only = pytest.mark.skipif(
     environment.BACKEND != "services",
     reason="needs the services topology (Celery worker and beat deciding from the beat); "
            "the embedded default's SQLite has no server to stop")
 
-DOWN_SECONDS = 12  # long enough for every beat to go stale (3 × 1 s) and the sweep to act
+# Past a stale beat (3 beats) and the sweep's dead-process window (OCPP_SERVER_DEAD_SECONDS,
+# 6 beats): the sweep must still not count this live server dead once the database is back.
+DOWN_SECONDS = 12
 BEAT_SECONDS = 1.0
-
-
-@pytest.fixture(scope="session")
-def private_postgres():
-    reason = available()
-    if reason:
-        pytest.skip(reason)
-    server = PrivatePostgres().initdb().start()
-    yield server
-    server.cleanup()
 
 
 class FaultCSMS:
