@@ -6,6 +6,8 @@ import asyncio
 import logging
 import time
 
+from channels.exceptions import ChannelFull
+
 logger = logging.getLogger(__name__)
 
 PROBE_CHANNEL = "csms.layer-probe"  # a plain channel nobody reads: its messages just expire
@@ -46,6 +48,8 @@ class LayerOutage:
             await asyncio.sleep(delay)
             try:
                 await layer.send(PROBE_CHANNEL, {"type": "layer.probe"})
+            except ChannelFull:
+                pass  # the layer answered
             except Exception:
                 delay = min(delay * 2, PROBE_MAX_DELAY)
                 continue
