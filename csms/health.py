@@ -60,7 +60,8 @@ async def _channel_layer_round_trip():
 
 
 def _beat_check():
-    """Other processes count this one dead (and ignore its stations) after three missed beats."""
+    """Three missed beats are reported before the sweep counts this process dead (and drops its
+    stations) after OCPP_SERVER_DEAD_SECONDS without one."""
     age = runtime.beat_age()
     if age is None:
         return {"ok": True, "detail": "not beating: no station has connected to this process"}
@@ -68,7 +69,8 @@ def _beat_check():
     if age > limit:
         return {"ok": False, "age_s": round(age, 1),
                 "error": f"no successful beat for {age:.1f} s (over 3 intervals, {limit:g} s): "
-                         "other processes count this one dead"}
+                         f"other processes count this one dead after "
+                         f"{settings.OCPP_SERVER_DEAD_SECONDS:g} s"}
     return {"ok": True, "age_s": round(age, 1)}
 
 
