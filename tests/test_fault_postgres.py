@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from django.db import IntegrityError
 from django.utils import timezone
 from websockets.exceptions import InvalidStatus
 
@@ -304,12 +303,21 @@ def test_a_batch_that_failed_to_write_is_kept_in_order_and_bounded(monkeypatch):
         f"frame-{number}" for number in range(4, 14)]
 
 
-def test_a_batch_is_written_whole_or_not_at_all(identity):
-    # More than one INSERT (500 rows each), the last one failing: a retry must not repeat the rest.
+def test_a_frame_the_database_refuses_does_not_hold_back_the_others(identity):
+    # Kept batches are retried until written: one row the database can never take must not
+    # block the log for good. It is dropped (logged); the rest are written once.
     entries = [MessageLogEntry(identity=identity, timestamp=timezone.now(), direction="in",
-                               frame=f"frame-{number}") for number in range(501)]
-    entries.append(MessageLogEntry(identity=identity, timestamp=timezone.now(), direction="in",
-                                   frame=None))
-    with pytest.raises(IntegrityError):
-        messagelog.write(entries)
-    assert not MessageLogEntry.objects.filter(identity=identity).exists()
+                               frame=f"frame-{number}") for number in range(3)]
+    entries.insert(1, MessageLogEntry(identity=identity, timestamp=timezone.now(),
+                                      direction="in", frame=None))
+    assert messagelog.write(entries) == []
+    stored = MessageLogEntry.objects.filter(identity=identity).order_by("id")
+    assert [entry.frame for entry in stored] == ["frame-0", "frame-1", "frame-2"]
+
+
+def test_frames_postgres_could_not_store_are_stored(monkeypatch, identity):
+    monkeypatch.setattr(messagelog, "_pending", [])
+    messagelog.record(identity, "in", '[2,"1","Heartbeat",{"x":"a\x00b"}]', 2, "1", "A" * 100)
+    assert messagelog.write(messagelog.take_pending()) == []
+    entry = MessageLogEntry.objects.get(identity=identity)
+    assert entry.frame == '[2,"1","Heartbeat",{"x":"a\\u0000b"}]' and entry.action == "A" * 64

@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from csms.models import MessageLogEntry
@@ -29,10 +29,13 @@ def _make_room(incoming):
 def record(identity, direction, frame, message_type=None, message_id="", action="",
            outcome="", duration_ms=None, connection_id=""):
     _make_room(1)
+    if "\x00" in frame:
+        frame = frame.replace("\x00", "\\u0000")  # PostgreSQL text cannot hold NUL
     _pending.append(MessageLogEntry(
         identity=identity, timestamp=timezone.now(), direction=direction,
-        message_type=message_type, message_id=(message_id or "")[:64], action=action or "",
-        frame=frame, outcome=outcome, duration_ms=duration_ms, connection_id=connection_id,
+        message_type=message_type, message_id=(message_id or "")[:64],
+        action=(action or "")[:64], frame=frame, outcome=(outcome or "")[:64],
+        duration_ms=duration_ms, connection_id=connection_id,
     ))
 
 
@@ -53,10 +56,33 @@ def put_back(batch):
 
 
 def write(batch):
-    if batch:
+    """Write a batch; return the frames to write again later (the database is unreachable), or
+    none. A frame the database refuses is dropped with a log line rather than retried forever."""
+    if not batch:
+        return []
+    try:
         # All or nothing: a batch that failed halfway and was written again would log frames twice.
         with transaction.atomic():
             MessageLogEntry.objects.bulk_create(batch, batch_size=500)
+    except (OperationalError, InterfaceError):
+        return batch
+    except DatabaseError:
+        return _write_each(batch)
+    return []
+
+
+def _write_each(batch):
+    for index, entry in enumerate(batch):
+        entry.pk = None
+        try:
+            with transaction.atomic():
+                MessageLogEntry.objects.bulk_create([entry])
+        except (OperationalError, InterfaceError):
+            return batch[index:]
+        except DatabaseError as error:
+            logger.error("message log: dropped a frame of %s the database refused: %s",
+                         entry.identity, error)
+    return []
 
 
 def flush():

@@ -134,15 +134,18 @@ async def _flush_forever():
         if not batch:
             continue
         try:
-            await KeptConnectionCall(messagelog.write, _log_thread)(batch)
+            unwritten = await KeptConnectionCall(messagelog.write, _log_thread)(batch)
         except Exception:
+            logger.exception("message log write failed")
+            unwritten = batch
+        if unwritten:
             # Kept for the next flush (bounded by messagelog.MAX_PENDING): nothing is lost to
             # a database outage shorter than the buffer.
-            messagelog.put_back(batch)
+            messagelog.put_back(unwritten)
             if failing_since is None:
                 failing_since = time.monotonic()
-                logger.exception("message log write failed; %d frames kept for the next try",
-                                 len(batch))
+                logger.error("message log write failed; %d frames kept for the next try",
+                             len(unwritten))
         else:
             if failing_since is not None:
                 logger.warning("message log written again after %.1f s; %d frames caught up",
