@@ -162,9 +162,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await layerwatch.send(self.channel_layer, previous[0],
                                   {"type": "ocpp.replaced", "connection_id": previous[1]})
         self.last_seen_written = time.monotonic()
-        if not self.session.accepted and settings.OCPP_FIRST_MESSAGE_TIMEOUT > 0:
-            self.silence_timer = asyncio.get_running_loop().call_later(
-                settings.OCPP_FIRST_MESSAGE_TIMEOUT, self.on_silence)
+        silence = self.silence_allowed()
+        if silence:
+            self.silence_timer = asyncio.get_running_loop().call_later(silence, self.on_silence)
         try:
             await self.pump()
         except Exception:
@@ -175,16 +175,24 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.leave_admission()
         self.first_frame_pending = True
 
+    def silence_allowed(self):
+        """Seconds this socket may stay silent after its upgrade; None: no limit."""
+        timeout = settings.OCPP_FIRST_MESSAGE_TIMEOUT
+        if not timeout or self.session.accepted:
+            return None  # an Accepted station may reconnect without booting and wait to speak
+        if self.session.registration_status:
+            # Pending / Rejected: it owes its next BootNotification after the retry interval.
+            return timeout + settings.OCPP_BOOT_RETRY_INTERVAL
+        return timeout  # never booted: a real station boots at once
+
     def on_silence(self):
         self.silence_timer = None
         if self.closing:
             return
-        logger.info("Closing %s (%d): no CALL within %g s of its upgrade", self.session.identity,
-                    CLOSE_SILENT, settings.OCPP_FIRST_MESSAGE_TIMEOUT)
+        reason = f"No CALL within {self.silence_allowed():g} s of the upgrade"
+        logger.info("Closing %s (%d): %s", self.session.identity, CLOSE_SILENT, reason)
         self.closing = True
-        task = asyncio.ensure_future(self.close(
-            code=CLOSE_SILENT,
-            reason=f"No CALL within {settings.OCPP_FIRST_MESSAGE_TIMEOUT:g} s of the upgrade"))
+        task = asyncio.ensure_future(self.close(code=CLOSE_SILENT, reason=reason))
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 
