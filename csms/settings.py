@@ -229,22 +229,6 @@ HTTP_IDLE_TIMEOUT = env_float("HTTP_IDLE_TIMEOUT", 30.0)
 # Modules registering DataTransfer vendor handlers (stations/datatransfer.py); a transfer from a
 # vendor none registers is answered UnknownVendorId. Default none.
 OCPP_DATA_TRANSFER_MODULES = env_list("OCPP_DATA_TRANSFER_MODULES", [])
-# Largest WebSocket message (bytes, after decompression) a station may send; a larger one closes
-# its socket with 1009 and a log line. 1 MiB holds the largest real frames (NotifyReport parts,
-# offline TransactionEvent / MeterValues bursts; certificates and firmware URLs are ≤ 10 kB)
-# many times over, and bounds what one socket can make the server buffer. Default 1048576.
-OCPP_MAX_FRAME_BYTES = env_int("OCPP_MAX_FRAME_BYTES", 1024 * 1024)
-# Seconds a station whose boot is not Accepted (new, Pending, Rejected) has after its upgrade
-# to send its first CALL; a socket silent that long is closed (1008). Accepted stations may
-# reconnect without booting and stay quiet until their next Heartbeat: they are not timed.
-# 0 = never. Default 30.
-OCPP_FIRST_MESSAGE_TIMEOUT = env_float("OCPP_FIRST_MESSAGE_TIMEOUT", 30.0)
-# Seconds a TCP connection may go without sending a complete HTTP request (a bare connection,
-# or an idle keep-alive one) before the server closes it. 0 = Twisted's 12 hours. Default 30.
-HTTP_IDLE_TIMEOUT = env_float("HTTP_IDLE_TIMEOUT", 30.0)
-# Modules registering DataTransfer vendor handlers (stations/datatransfer.py); a transfer from a
-# vendor none registers is answered UnknownVendorId. Default none.
-OCPP_DATA_TRANSFER_MODULES = env_list("OCPP_DATA_TRANSFER_MODULES", [])
 # How long (ms) a thread may hold the GIL while others wait: the server's event loop thread
 # (every socket) competes with the database threads; Python's default is 5 ms.
 SERVER_GIL_SWITCH_MS = env_float("SERVER_GIL_SWITCH_MS", 5.0)
