@@ -1,13 +1,11 @@
 """The API answers JSON `{"detail": ...}` to every error: bad paging, unrouted paths, wrong
 methods, and 503 + Retry-After while its database is unreachable."""
 import os
-import subprocess
-import sys
 
 import httpx
 import pytest
 
-from tests.conftest import LOG_DIR, ROOT, ServerProcess
+from tests.api_servers import own_database_server
 
 HUGE = "99999999999999999999"
 
@@ -120,29 +118,11 @@ def test_unauthenticated_is_json_401(csms):
 
 # --- database unreachable ------------------------------------------------------------------------
 
-SETUP = """
-import django
-django.setup()
-from django.contrib.auth.models import User
-from django.core.management import call_command
-from rest_framework.authtoken.models import Token
-call_command("migrate", verbosity=0)
-print(Token.objects.create(user=User.objects.create_superuser("op", "", "pw")).key)
-"""
-
-
 @pytest.fixture
 def server_on_own_sqlite(tmp_path):
     """A server on a SQLite file of its own (either backend), whose file the test can take away."""
-    database = tmp_path / "api-errors.sqlite3"
-    env = {"DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": "", "CELERY_BROKER_URL": ""}
-    setup = subprocess.run([sys.executable, "-c", SETUP], cwd=ROOT, env=dict(os.environ, **env,
-                           DJANGO_SETTINGS_MODULE="csms.settings"), capture_output=True, text=True,
-                           timeout=300)
-    assert setup.returncode == 0, setup.stderr
-    server = ServerProcess("server-own-sqlite", env).start()
-    yield server, database, setup.stdout.split()[-1]
-    server.stop()
+    with own_database_server("server-own-sqlite", tmp_path) as (server, token):
+        yield server, tmp_path / "server-own-sqlite.sqlite3", token
 
 
 def test_database_unreachable_is_json_503_with_retry_after(server_on_own_sqlite):
@@ -165,5 +145,5 @@ def test_database_unreachable_is_json_503_with_retry_after(server_on_own_sqlite)
         database.rmdir()
         moved.rename(database)
     assert httpx.get(url, headers=headers, timeout=30).status_code == 200
-    log = (LOG_DIR / "server-own-sqlite.log").read_text()
+    log = server.log_path.read_text()
     assert "database unavailable: OperationalError" in log

@@ -8,6 +8,7 @@ import redis.exceptions
 from channels.exceptions import ChannelFull
 from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, NotSupportedError, ProgrammingError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -63,6 +64,10 @@ def json_error(exc, request, response_class=JsonResponse, log_traceback=True):
         logger.warning("API %s: the database refused a value: %s", path, exc)
         return response_class({"detail": "A value is out of the range the database can store."},
                               status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, (ProtectedError, RestrictedError)):
+        kinds = sorted({str(row._meta.verbose_name_plural) for row in exc.args[1]})
+        return response_class({"detail": f"It cannot be deleted: {', '.join(kinds)} refer to it."},
+                              status=status.HTTP_409_CONFLICT)
     if isinstance(exc, IntegrityError):
         logger.warning("API %s: conflicting write: %s", path, exc)
         return response_class({"detail": "The change conflicts with data written at the same time; "

@@ -2,6 +2,7 @@
 (component / variable / attributeType / attributeValue), so they read like the specification."""
 from rest_framework import serializers
 
+from csms.api.serializers import INTEGER_MAX, ModelSerializer
 from devicemodel.models import (
     REPORT_BASES, AttributeType, Event, MonitorType, ProvisioningPolicy, ProvisioningRun, Report,
     VariableMonitor, VariableRequest, VariableRequestItem, VariableValueChange,
@@ -10,8 +11,8 @@ from devicemodel.values import check_item_shapes, component_dict, variable_dict
 
 
 class EvseAddressSerializer(serializers.Serializer):
-    id = serializers.IntegerField(min_value=0)
-    connectorId = serializers.IntegerField(min_value=0, required=False)
+    id = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX)
+    connectorId = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX, required=False)
 
 
 class ComponentAddressSerializer(serializers.Serializer):
@@ -71,7 +72,8 @@ class ReportRequestSerializer(WaitSerializer):
 
 
 class MonitorItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField(required=False, help_text="Replace this existing monitor.")
+    id = serializers.IntegerField(required=False, min_value=0, max_value=INTEGER_MAX,
+                                  help_text="Replace this existing monitor.")
     component = ComponentAddressSerializer()
     variable = VariableAddressSerializer()
     type = serializers.ChoiceField(choices=MonitorType.values)
@@ -86,7 +88,8 @@ class MonitorsSetRequestSerializer(WaitSerializer):
 
 
 class MonitorsClearRequestSerializer(WaitSerializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=INTEGER_MAX),
+                                allow_empty=False)
 
 
 class MonitoringBaseRequestSerializer(WaitSerializer):
@@ -102,7 +105,7 @@ def item_component(item):
                           item.connector_id)
 
 
-class VariableRequestItemSerializer(serializers.ModelSerializer):
+class VariableRequestItemSerializer(ModelSerializer):
     component = serializers.SerializerMethodField()
     variable = serializers.SerializerMethodField()
     statusInfo = serializers.JSONField(source="status_info", read_only=True)
@@ -121,7 +124,7 @@ class VariableRequestItemSerializer(serializers.ModelSerializer):
         return variable_dict(item.variable_name, item.variable_instance) if item.variable_name else None
 
 
-class VariableRequestSerializer(serializers.ModelSerializer):
+class VariableRequestSerializer(ModelSerializer):
     station = serializers.CharField(source="station.identity", read_only=True)
     url = serializers.SerializerMethodField()
     complete = serializers.BooleanField(source="is_complete", read_only=True)
@@ -142,7 +145,7 @@ class VariableRequestSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(ModelSerializer):
     station = serializers.CharField(source="station.identity", read_only=True)
     url = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
@@ -167,7 +170,7 @@ class ReportSerializer(serializers.ModelSerializer):
         return f"{report.parts_received}/{expected} parts"
 
 
-class MonitorSerializer(serializers.ModelSerializer):
+class MonitorSerializer(ModelSerializer):
     id = serializers.IntegerField(source="monitor_id", read_only=True)
     component = serializers.SerializerMethodField()
     variable = serializers.SerializerMethodField()
@@ -187,7 +190,7 @@ class MonitorSerializer(serializers.ModelSerializer):
         return variable_dict(monitor.variable.name, monitor.variable.instance)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ModelSerializer):
     station = serializers.CharField(source="station.identity", read_only=True)
     component = serializers.SerializerMethodField()
     variable = serializers.SerializerMethodField()
@@ -210,7 +213,7 @@ class EventSerializer(serializers.ModelSerializer):
         return variable_dict(event.variable.name, event.variable.instance)
 
 
-class ValueChangeSerializer(serializers.ModelSerializer):
+class ValueChangeSerializer(ModelSerializer):
     component = serializers.SerializerMethodField()
     variable = serializers.SerializerMethodField()
     attribute_type = serializers.CharField(source="attribute.type", read_only=True)
@@ -274,7 +277,7 @@ class ComponentTreeSerializer(serializers.Serializer):
     components = ComponentOutSerializer(many=True)
 
 
-class ProvisioningPolicySerializer(serializers.ModelSerializer):
+class ProvisioningPolicySerializer(ModelSerializer):
     class Meta:
         model = ProvisioningPolicy
         fields = ["id", "name", "enabled", "ocpp_version", "vendor_name", "model", "apply_on",
@@ -300,7 +303,7 @@ class ProvisioningPolicySerializer(serializers.ModelSerializer):
         return value
 
 
-class ProvisioningRunSerializer(serializers.ModelSerializer):
+class ProvisioningRunSerializer(ModelSerializer):
     station = serializers.CharField(source="station.identity", read_only=True)
 
     class Meta:

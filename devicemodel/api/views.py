@@ -92,6 +92,8 @@ class VariablesGetView(StationScoped):
     """Read variables (GetVariables; 1.6 GetConfiguration with keys). Large requests are split to
     the station's ItemsPerMessage/BytesPerMessage; per-item results are stored."""
 
+    serializer_class = VariablesGetRequestSerializer  # OPTIONS describes the request body
+
     @extend_schema(request=VariablesGetRequestSerializer,
                    responses={201: VariableRequestSerializer, 202: VariableRequestSerializer})
     def post(self, request, identity):
@@ -106,6 +108,8 @@ class VariablesSetView(StationScoped):
     """Set variables (SetVariables; 1.6 ChangeConfiguration per key). Values are checked against
     the stored characteristics, mutability and MinSet/MaxSet before anything is sent (400 with
     every reason); RebootRequired results are flagged on the request and the attribute."""
+
+    serializer_class = VariablesSetRequestSerializer  # OPTIONS describes the request body
 
     @extend_schema(request=VariablesSetRequestSerializer,
                    responses={201: VariableRequestSerializer, 202: VariableRequestSerializer})
@@ -227,6 +231,8 @@ class MonitorListView(StationScoped):
 class MonitorClearView(StationScoped):
     """ClearVariableMonitoring by monitor id."""
 
+    serializer_class = MonitorsClearRequestSerializer  # OPTIONS describes the request body
+
     @extend_schema(request=MonitorsClearRequestSerializer,
                    responses={201: VariableRequestSerializer, 202: VariableRequestSerializer})
     def post(self, request, identity):
@@ -240,6 +246,8 @@ class MonitorClearView(StationScoped):
 class MonitoringBaseView(StationScoped):
     """SetMonitoringBase (All, FactoryDefault, HardWiredOnly)."""
 
+    serializer_class = MonitoringBaseRequestSerializer  # OPTIONS describes the request body
+
     @extend_schema(request=MonitoringBaseRequestSerializer,
                    responses={201: CommandSerializer, 202: CommandSerializer})
     def post(self, request, identity):
@@ -252,6 +260,8 @@ class MonitoringBaseView(StationScoped):
 
 class MonitoringLevelView(StationScoped):
     """SetMonitoringLevel: the station reports only events of this severity or more severe."""
+
+    serializer_class = MonitoringLevelRequestSerializer  # OPTIONS describes the request body
 
     @extend_schema(request=MonitoringLevelRequestSerializer,
                    responses={201: CommandSerializer, 202: CommandSerializer})

@@ -1,16 +1,17 @@
 from rest_framework import serializers
 
+from csms.api.serializers import INTEGER_MAX, ModelSerializer
 from stations.models import Connector, Evse, Station
 
 
-class ConnectorSerializer(serializers.ModelSerializer):
+class ConnectorSerializer(ModelSerializer):
     class Meta:
         model = Connector
         fields = ["connector_id", "status", "error_code", "info", "vendor_error_code", "status_at",
                   "updated_at"]
 
 
-class EvseSerializer(serializers.ModelSerializer):
+class EvseSerializer(ModelSerializer):
     connectors = ConnectorSerializer(many=True, read_only=True)
 
     class Meta:
@@ -18,7 +19,7 @@ class EvseSerializer(serializers.ModelSerializer):
         fields = ["evse_id", "connectors"]
 
 
-class StationSerializer(serializers.ModelSerializer):
+class StationSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api:station-detail", lookup_field="identity"
     )
@@ -73,12 +74,12 @@ class StationDetailSerializer(StationSerializer):
 
 class ResetSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["Immediate", "OnIdle", "Hard", "Soft"], default="Immediate")
-    evse_id = serializers.IntegerField(required=False, min_value=0)
+    evse_id = serializers.IntegerField(required=False, min_value=0, max_value=INTEGER_MAX)
     wait = serializers.FloatField(required=False, default=0, min_value=0)
 
 
 class TriggerMessageSerializer(serializers.Serializer):
     requested_message = serializers.CharField(max_length=64)
-    evse_id = serializers.IntegerField(required=False, min_value=0)
-    connector_id = serializers.IntegerField(required=False, min_value=0)
+    evse_id = serializers.IntegerField(required=False, min_value=0, max_value=INTEGER_MAX)
+    connector_id = serializers.IntegerField(required=False, min_value=0, max_value=INTEGER_MAX)
     wait = serializers.FloatField(required=False, default=0, min_value=0)

@@ -85,7 +85,9 @@ class StationViewSet(viewsets.ModelViewSet):
             raise Conflict(str(error))
         return command
 
-    @extend_schema(request=CommandRequestSerializer, responses={201: CommandSerializer, 202: CommandSerializer})
+    @extend_schema(methods=["GET"], responses=CommandSerializer(many=True))
+    @extend_schema(methods=["POST"], request=CommandRequestSerializer,
+                   responses={201: CommandSerializer, 202: CommandSerializer})
     @action(detail=True, methods=["get", "post"], url_path="commands")
     def commands(self, request, identity=None):
         """GET: the commands sent to this station. POST: send any CSMS -> station action of the

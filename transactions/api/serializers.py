@@ -1,7 +1,7 @@
 from django.db import transaction as db_transaction
 from rest_framework import serializers
 
-from csms.api.serializers import CommandSerializer
+from csms.api.serializers import INTEGER_MAX, CommandSerializer, ModelSerializer
 
 from stations.models import Station
 from transactions.models import (
@@ -27,14 +27,14 @@ class GroupTokenField(serializers.SlugRelatedField):
         return found
 
 
-class IdTokenSerializer(serializers.ModelSerializer):
+class IdTokenSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:id-token-detail")
     group = GroupTokenField(required=False, allow_null=True,
                             help_text="The group token's value (parentIdTag / groupIdToken).")
     allowed_stations = serializers.SlugRelatedField(
         slug_field="identity", queryset=Station.objects.all(), many=True, required=False,
         help_text="Identities of the stations it may charge at (empty: all).")
-    allowed_evse_ids = serializers.ListField(child=serializers.IntegerField(min_value=1),
+    allowed_evse_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=INTEGER_MAX),
                                              required=False)
 
     class Meta:
@@ -64,7 +64,7 @@ class IdTokenImportSerializer(serializers.Serializer):
         return data
 
 
-class TariffSerializer(serializers.ModelSerializer):
+class TariffSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:tariff-detail")
     stations = serializers.SlugRelatedField(
         slug_field="identity", queryset=Station.objects.all(), many=True, required=False,
@@ -122,14 +122,14 @@ class TariffSerializer(serializers.ModelSerializer):
             StationTariff.objects.update_or_create(station=station, defaults={"tariff": tariff})
 
 
-class TransactionEventSerializer(serializers.ModelSerializer):
+class TransactionEventSerializer(ModelSerializer):
     class Meta:
         model = TransactionEvent
         fields = ["seq_no", "event_type", "timestamp", "trigger_reason", "offline", "payload",
                   "answer", "received_at"]
 
 
-class MeterValueSerializer(serializers.ModelSerializer):
+class MeterValueSerializer(ModelSerializer):
     class Meta:
         model = MeterValue
         fields = ["timestamp", "measurand", "phase", "location", "context", "raw_value", "unit",
@@ -137,7 +137,7 @@ class MeterValueSerializer(serializers.ModelSerializer):
                   "signed_meter_value", "after_end"]
 
 
-class TransactionSerializer(serializers.ModelSerializer):
+class TransactionSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:transaction-detail")
     station = serializers.SlugRelatedField(slug_field="identity", read_only=True)
     energy_kwh = serializers.DecimalField(max_digits=20, decimal_places=4, read_only=True)
@@ -183,7 +183,7 @@ class TransactionCloseSerializer(serializers.Serializer):
         "Why the transaction is closed (kept with who closed it and when)."))
 
 
-class ReservationSerializer(serializers.ModelSerializer):
+class ReservationSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:reservation-detail")
     station = serializers.SlugRelatedField(slug_field="identity", queryset=Station.objects.all())
     id_token = serializers.CharField(source="id_token.id_token", read_only=True)
@@ -211,7 +211,7 @@ class TokenReferenceMixin(serializers.Serializer):
 
 class ReserveSerializer(TokenReferenceMixin):
     expires_at = serializers.DateTimeField()
-    evse_id = serializers.IntegerField(required=False, min_value=1,
+    evse_id = serializers.IntegerField(required=False, min_value=1, max_value=INTEGER_MAX,
                                        help_text="2.0.1 EVSE / 1.6 connector; omit for any.")
     connector_type = serializers.ChoiceField(choices=CONNECTOR_TYPES, required=False)
     wait = serializers.FloatField(required=False, default=0, min_value=0)
@@ -223,7 +223,7 @@ class ReservationCreateSerializer(ReserveSerializer):
 
 class StartTransactionSerializer(TokenReferenceMixin):
     evse_id = serializers.IntegerField(
-        required=False, min_value=1,
+        required=False, min_value=1, max_value=INTEGER_MAX,
         help_text="2.0.1 EVSE / 1.6 connector; omit to let the station choose.")
     wait = serializers.FloatField(required=False, default=0, min_value=0)
 
@@ -236,15 +236,16 @@ class StopTransactionSerializer(serializers.Serializer):
 
 
 class UnlockSerializer(serializers.Serializer):
-    evse_id = serializers.IntegerField(required=False, min_value=1, help_text="Required on 2.0.1.")
-    connector_id = serializers.IntegerField(min_value=1)
+    evse_id = serializers.IntegerField(required=False, min_value=1, max_value=INTEGER_MAX,
+                                       help_text="Required on 2.0.1.")
+    connector_id = serializers.IntegerField(min_value=1, max_value=INTEGER_MAX)
     wait = serializers.FloatField(required=False, default=0, min_value=0)
 
 
 class ChangeAvailabilitySerializer(serializers.Serializer):
     operational_status = serializers.ChoiceField(choices=["Operative", "Inoperative"])
-    evse_id = serializers.IntegerField(required=False, min_value=0)
-    connector_id = serializers.IntegerField(required=False, min_value=0)
+    evse_id = serializers.IntegerField(required=False, min_value=0, max_value=INTEGER_MAX)
+    connector_id = serializers.IntegerField(required=False, min_value=0, max_value=INTEGER_MAX)
     wait = serializers.FloatField(required=False, default=0, min_value=0)
 
 
@@ -260,7 +261,7 @@ class WaitSerializer(serializers.Serializer):
     wait = serializers.FloatField(required=False, default=0, min_value=0)
 
 
-class LocalListSerializer(serializers.ModelSerializer):
+class LocalListSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(slug_field="identity", read_only=True)
 
     class Meta:
@@ -270,7 +271,7 @@ class LocalListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RemoteStartSerializer(serializers.ModelSerializer):
+class RemoteStartSerializer(ModelSerializer):
     class Meta:
         model = RemoteStart
         fields = ["id", "station", "id_token_value", "evse_id", "status", "command", "transaction",
