@@ -110,6 +110,22 @@ def test_a_browser_gets_json_too(api):
     assert_json_error(api.get("/stations/", headers={"Accept": "text/html"}), 406)
 
 
+def test_a_body_too_large_is_json_413(api):
+    from django.conf import settings
+
+    description = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    body = assert_json_error(api.post("/stations/", json={"identity": "CS-big", "description": description}), 413)
+    assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in body["detail"]
+
+
+def test_too_many_query_parameters_is_json_400(api):
+    from django.conf import settings
+
+    query = "&".join(f"p{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    body = assert_json_error(api.get(f"/stations/?{query}"), 400)
+    assert "exceeded" in body["detail"]
+
+
 def test_unauthenticated_is_json_401(csms):
     assert_json_error(httpx.get(f"{csms.base_url}/api/v1/stations/"), 401)
     assert_json_error(httpx.get(f"{csms.base_url}/api/v1/stations/",

@@ -84,7 +84,7 @@ def seed(server, token):
 
 
 @pytest.fixture(scope="module")
-def fuzzed_server(csms, tmp_path_factory):
+def fuzzed_server(tmp_path_factory):
     # Its own database: the fuzz writes, replaces and deletes what it finds, so the shared
     # session data other test files rely on is never its target.
     with own_database_server("server-fuzz", tmp_path_factory.mktemp("fuzz"),

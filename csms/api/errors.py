@@ -7,6 +7,7 @@ import kombu.exceptions
 import redis.exceptions
 from channels.exceptions import ChannelFull
 from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, DataError, IntegrityError, NotSupportedError, ProgrammingError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
@@ -57,9 +58,15 @@ def server_error(request):
 
 
 def json_error(exc, request, response_class=JsonResponse, log_traceback=True):
-    """The answer to an exception nothing else handled: 400/409 for data the database refused,
+    """The answer to an exception nothing else handled: 4xx for a request Django or the database refused,
     503 + Retry-After for an outage, else a logged 500 that reveals nothing of the internals."""
     path = getattr(request, "path", "?")
+    if isinstance(exc, RequestDataTooBig):
+        return response_class({"detail": f"The request body is larger than "
+                                         f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."},
+                              status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, (SuspiciousOperation, BadRequest)):
+        return response_class({"detail": str(exc) or "Bad request."}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DataError):
         logger.warning("API %s: the database refused a value: %s", path, exc)
         return response_class({"detail": "A value is out of the range the database can store."},
