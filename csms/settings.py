@@ -208,8 +208,6 @@ OCPP_SERVER_BEAT_SECONDS = env_float("OCPP_SERVER_BEAT_SECONDS", 5.0)
 OCPP_SERVER_DEAD_SECONDS = env_float("OCPP_SERVER_DEAD_SECONDS", 6 * OCPP_SERVER_BEAT_SECONDS)
 # Extra modules registering OCPP handlers (vendor extensions), imported after the apps' own.
 OCPP_HANDLER_MODULES = env_list("OCPP_HANDLER_MODULES", [])
-# Threads (each with its own database connection) running the OCPP sessions' queries per process.
-# SQLite takes one writer at a time and its lock waits sleep, so it gets one thread.
 # Stations connecting and booting at once per server process; more wait in the listen backlog
 # (csms/ocpp/admission.py). 0 = no limit.
 OCPP_MAX_ADMISSIONS = env_int("OCPP_MAX_ADMISSIONS", 100)
@@ -232,6 +230,8 @@ OCPP_DATA_TRANSFER_MODULES = env_list("OCPP_DATA_TRANSFER_MODULES", [])
 # How long (ms) a thread may hold the GIL while others wait: the server's event loop thread
 # (every socket) competes with the database threads; Python's default is 5 ms.
 SERVER_GIL_SWITCH_MS = env_float("SERVER_GIL_SWITCH_MS", 5.0)
+# Threads (each with its own database connection) running the OCPP sessions' queries per process.
+# SQLite takes one writer at a time and its lock waits sleep, so it gets one thread.
 OCPP_DATABASE_THREADS = env_int(
     "OCPP_DATABASE_THREADS",
     1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 8,
