@@ -87,6 +87,15 @@ def test_unrouted_api_paths_are_json_404(csms, operator, path):
     assert path in body["detail"] and "/api/v1/docs/" in body["detail"]
 
 
+def test_a_missing_final_slash_redirects_keeping_the_method(csms, api, identity):
+    response = api.post("/stations", json={"identity": identity})
+    assert response.status_code == 308 and response.headers["location"] == "/api/v1/stations/"
+    assert "/api/v1/stations/" in response.json()["detail"]
+    followed = httpx.post(csms.base_url + response.headers["location"], json={"identity": identity},
+                          headers={"Authorization": api.headers["Authorization"]})
+    assert followed.status_code == 201, followed.text
+
+
 def test_unrouted_pages_outside_the_api_stay_html(csms):
     response = httpx.get(f"{csms.base_url}/no-such-page/")
     assert response.status_code == 404

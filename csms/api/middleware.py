@@ -1,5 +1,7 @@
 """Under /api/ every error is JSON: Django's own pages (unrouted 404, 500, DEBUG pages) become
-`{"detail": ...}` answers with the same status and headers."""
+`{"detail": ...}` answers with the same status and headers; a missing final slash is a 308."""
+from urllib.parse import urlsplit
+
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
@@ -25,6 +27,11 @@ def is_api(request):
 def is_json(response):
     content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
     return content_type == "application/json" or content_type.endswith("+json")
+
+
+def is_slash_redirect(request, response):
+    """CommonMiddleware's APPEND_SLASH answer."""
+    return urlsplit(response.get("Location", "")).path == request.path + "/"
 
 
 class ApiErrorMiddleware:
@@ -58,7 +65,15 @@ class ApiErrorMiddleware:
         return json_error(exception, request)
 
     def as_json(self, request, response):
-        if response.status_code < 400 or not is_api(request) or is_json(response) or response.streaming:
+        if not is_api(request) or is_json(response) or response.streaming:
+            return response
+        if response.status_code == 301 and is_slash_redirect(request, response):
+            # 308, not CommonMiddleware's 301: a client following a 301 turns a POST into a GET.
+            redirect = JsonResponse({"detail": f"API paths end with a slash: {response['Location']}"},
+                                    status=308)
+            redirect["Location"] = response["Location"]
+            return redirect
+        if response.status_code < 400:
             return response
         detail = DETAILS.get(response.status_code) or response.reason_phrase
         if response.status_code == 404:
