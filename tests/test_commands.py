@@ -158,11 +158,13 @@ def test_command_detail_and_list(api, connect_station, identity):
 
 def _queued_without_a_nudge(identity, version, action="ClearCache", payload=None, age=0):
     """A queued command whose nudge was lost (Redis or the broker down when it was made)."""
+    # Aged rows are queued and aged in one update: a sweep between two writes could send it young.
     command = Command.objects.create(identity=identity, ocpp_version=version, action=action,
-                                     payload=payload or {}, source="test")
+                                     payload=payload or {}, source="test",
+                                     status="offline" if age else "queued")
     if age:
         Command.objects.filter(pk=command.pk).update(
-            created_at=command.created_at - timedelta(seconds=age))
+            status="queued", created_at=command.created_at - timedelta(seconds=age))
     return command
 
 
