@@ -36,7 +36,8 @@ def test_healthy_while_stations_hold_the_channel_layer_receive_loop(csms, connec
     for _ in range(5):
         response = httpx.get(f"{csms.base_url}/healthz/", timeout=10)
         assert response.status_code == 200, response.text
-        assert response.json()["checks"]["channel_layer"]["ms"] < 1000
+        # Waiting behind that loop would take its 5 s BRPOP; well under it means no wait.
+        assert response.json()["checks"]["channel_layer"]["ms"] < 4000
 
 
 def test_beat_check_once_a_station_has_connected(csms, connect_station, identity):
