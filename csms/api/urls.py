@@ -5,6 +5,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from devicemodel.api import urls as devicemodel_urls
+from smartcharging.api import urls as smartcharging_urls
 from stations.api.views import StationViewSet
 from transactions.api.views import (
     IdTokenViewSet, LocalListViewSet, ReservationViewSet, TariffViewSet, TransactionViewSet,
@@ -20,7 +21,8 @@ router.register("transactions", TransactionViewSet, basename="transaction")
 router.register("tariffs", TariffViewSet, basename="tariff")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("local-lists", LocalListViewSet, basename="local-list")
-for prefix, viewset, basename in devicemodel_urls.router_registrations:
+for prefix, viewset, basename in (devicemodel_urls.router_registrations
+                                  + smartcharging_urls.router_registrations):
     router.register(prefix, viewset, basename=basename)
 
 app_name = "api"

@@ -1,0 +1,10 @@
+"""Every state change of smart charging, one module per concern, importable from here."""
+from .profiles import (  # noqa: F401
+    InvalidProfile, attach_command, clear_criteria, create_profile, live_profiles,
+    profiles_matching, running_transaction, settle_clear, settle_set_profile, station_limits,
+    validate_profile,
+)
+from .station_reports import (  # noqa: F401
+    EV_NEEDS_ANSWER, clear_charging_limit, record_charging_limit, record_ev_charging_needs,
+    record_ev_charging_schedule, record_profiles_report, settle_report_request,
+)

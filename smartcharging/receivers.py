@@ -1,0 +1,16 @@
+"""Applies stations' answers to charging-profile commands as they arrive."""
+from django.dispatch import receiver
+
+from csms.ocpp.signals import command_finished
+
+from . import actions
+
+
+@receiver(command_finished, dispatch_uid="smartcharging.apply_station_answer")
+def apply_station_answer(sender, command, **kwargs):
+    if command.action == "SetChargingProfile":
+        actions.settle_set_profile(command)
+    elif command.action == "ClearChargingProfile":
+        actions.settle_clear(command)
+    elif command.action == "GetChargingProfiles":
+        actions.settle_report_request(command)
