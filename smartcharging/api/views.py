@@ -1,7 +1,7 @@
 """The charging-profile API: list and follow profiles, push (validate + SetChargingProfile), clear
 (by id or criteria), ask a station what it holds and for its composite schedule."""
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -23,10 +23,6 @@ from .serializers import (
     EVChargingScheduleSerializer, GetProfilesSerializer, ProfileReportSerializer, WaitSerializer,
 )
 
-INVALID_PROFILE = OpenApiResponse(
-    inline_serializer("InvalidProfile", {"detail": serializers.CharField(),
-                                         "errors": serializers.ListField(child=serializers.CharField())}),
-    description="Every reason the profile cannot be sent.")
 COMMAND_RESPONSES = {201: CommandSerializer, 202: CommandSerializer}
 
 
@@ -79,7 +75,7 @@ class ChargingProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     ordering_fields = ["id", "created_at", "updated_at", "stack_level"]
 
     @extend_schema(request=ChargingProfileCreateSerializer,
-                   responses={201: ChargingProfileSerializer, 400: INVALID_PROFILE})
+                   responses={201: ChargingProfileSerializer})
     def create(self, request):
         """Validate the profile (every reason in a 400) and send SetChargingProfile; 201 with the
         profile (pending until the station answers, or its outcome when `wait` allowed)."""
@@ -99,7 +95,7 @@ class ChargingProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
 
     @extend_schema(request=WaitSerializer, responses={200: CommandSerializer,
-                                                      202: CommandSerializer, 400: INVALID_PROFILE})
+                                                      202: CommandSerializer})
     def destroy(self, request, pk=None):
         """ClearChargingProfile of this profile by its id; the row becomes cleared when the
         station accepts (200 with the answered command, or 202 while it has not answered)."""
