@@ -343,6 +343,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Names for choice sets that share a field name with another model's (kind, state).
+    "ENUM_NAME_OVERRIDES": {
+        "ChargingProfilePurposeEnum": "smartcharging.models.ChargingProfile.Purpose",
+        "ChargingProfileKindEnum": "smartcharging.models.ChargingProfile.Kind",
+        "ChargingProfileStateEnum": "smartcharging.models.ChargingProfile.State",
+        "StateEnum": "transactions.models.Transaction.State",  # keeps the name it had
+    },
 }
 
 LANGUAGE_CODE = "en-us"
