@@ -276,6 +276,13 @@ TRANSACTIONS_STALE_AFTER = env_int("TRANSACTIONS_STALE_AFTER", 86400)
 # unless the station reports them within this many seconds; a later Ended still replaces that.
 TRANSACTIONS_SETTLE_GRACE = env_int("TRANSACTIONS_SETTLE_GRACE", 300)
 
+# --- smart charging ----------------------------------------------------------------------------
+# How often (s) the charging-profile sweep runs: it applies station answers a failed receiver left
+# and marks expired the installed profiles past validTo and TxProfiles whose transaction ended.
+SMARTCHARGING_SWEEP_SECONDS = env_float("SMARTCHARGING_SWEEP_SECONDS", 60.0)
+CELERY_BEAT_SCHEDULE["smartcharging-sweep-profiles"] = {
+    "task": "smartcharging.tasks.sweep_profiles", "schedule": SMARTCHARGING_SWEEP_SECONDS}
+
 # --- Device model ------------------------------------------------------------------------------
 # Seconds after its request (or its last part) an unfinished report is shown as timed out.
 DEVICEMODEL_REPORT_TIMEOUT = env_int("DEVICEMODEL_REPORT_TIMEOUT", 600)

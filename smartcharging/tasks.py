@@ -3,7 +3,7 @@ from celery import shared_task
 
 from stations.models import Station
 
-from . import commands
+from . import actions, commands
 from .models import ChargingProfile
 
 
@@ -24,3 +24,8 @@ def get_charging_profiles(station_pk, evse_id=None, source="task:get-charging-pr
     report, command = commands.get_charging_profiles(Station.objects.get(pk=station_pk), evse_id,
                                                      source=source)
     return report.pk
+
+
+@shared_task(ignore_result=True)
+def sweep_profiles():
+    return actions.sweep_profiles()

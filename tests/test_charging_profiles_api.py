@@ -242,3 +242,29 @@ def test_unknown_station_and_never_connected(api, identity):
     Station.objects.create(identity=identity)
     never = api.post("/charging-profiles/", json=profile(identity))
     assert never.status_code == 409 and "never connected" in never.json()["detail"]
+
+
+def test_profiles_expire(connect_station, identity, api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from smartcharging import actions
+    from transactions.models import Transaction
+
+    station = connect_station(identity)
+    station.answers["SetChargingProfile"] = {"status": "Accepted"}
+    transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
+    station.call("TransactionEvent", event("Started", 0, 0, transaction_id, trigger="Authorized",
+                                           token=new_token(), evse=1))
+    tx_profile = api.post("/charging-profiles/", json=profile(identity, purpose="TxProfile")).json()
+    soon = (timezone.now() + timedelta(seconds=1)).isoformat()
+    short = api.post("/charging-profiles/", json=profile(identity, valid_to=soon)).json()
+    lasting = api.post("/charging-profiles/", json=profile(identity, stack_level=5)).json()
+    assert {tx_profile["state"], short["state"], lasting["state"]} == {"installed"}
+    station.call("TransactionEvent", event("Ended", 1, 60, transaction_id, trigger="StopAuthorized",
+                                           stoppedReason="Local"))
+    eventually(lambda: Transaction.objects.get(station__identity=identity).state == "Ended")
+    eventually(lambda: actions.sweep_profiles() and state_of(short["id"]) == "expired")
+    assert state_of(tx_profile["id"]) == "expired"
+    assert state_of(lasting["id"]) == "installed"

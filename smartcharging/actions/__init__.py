@@ -2,7 +2,7 @@
 from .profiles import (  # noqa: F401
     InvalidProfile, attach_command, clear_criteria, create_profile, live_profiles,
     profiles_matching, running_transaction, settle_clear, settle_set_profile, station_limits,
-    validate_profile,
+    sweep_profiles, validate_profile,
 )
 from .station_reports import (  # noqa: F401
     EV_NEEDS_ANSWER, clear_charging_limit, record_charging_limit, record_ev_charging_needs,

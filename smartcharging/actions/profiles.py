@@ -319,5 +319,23 @@ def settle_clear(command):
     station = Station.objects.filter(identity=command.identity).first()
     if station is None:
         return 0
-    return profiles_matching(station, *clear_criteria(command)).update(
-        state=State.CLEARED, clear_command=command)
+    # A station never clears its external constraints on the CSMS's request.
+    return profiles_matching(station, *clear_criteria(command)).exclude(
+        purpose=Purpose.CHARGING_STATION_EXTERNAL_CONSTRAINTS,
+    ).update(state=State.CLEARED, clear_command=command)
+
+
+def sweep_profiles(now=None):
+    """What no receiver applied: answers a failed receiver left (settled now), profiles past
+    validTo and TxProfiles whose transaction ended (the station drops those: expired)."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    unsettled = Command.objects.filter(
+        pk__in=ChargingProfile.objects.filter(state=State.PENDING, command__isnull=False)
+        .values("command_id"), status__in=Command.FINISHED)
+    settled = sum(1 for command in unsettled if settle_set_profile(command) is not None)
+    expired = ChargingProfile.objects.filter(state=State.INSTALLED).filter(
+        Q(valid_to__lte=now) | Q(purpose=Purpose.TX, transaction__state=Transaction.State.ENDED),
+    ).update(state=State.EXPIRED)
+    return settled, expired
