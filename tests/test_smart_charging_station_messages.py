@@ -118,3 +118,26 @@ def test_ev_charging_needs_and_schedule(connect_station, identity, api):
     assert listed[0]["answer_status"] == "Rejected"
     eventually(lambda: api.get("/ev-charging-schedules/", params={"station": identity})
                .json()["count"] == 1)
+
+
+def test_numbers_out_of_range_are_refused(connect_station, identity):
+    from tests.station import CallFailed
+
+    station = connect_station(identity)
+    for action, payload in [
+        ("NotifyEVChargingSchedule", {"timeBase": "2026-03-01T08:00:00Z", "evseId": -1,
+                                      "chargingSchedule": {"id": 1, "chargingRateUnit": "A",
+                                                           "chargingSchedulePeriod": [
+                                                               {"startPeriod": 0, "limit": 6}]}}),
+        ("ReportChargingProfiles", {"requestId": 1, "chargingLimitSource": "CSO", "evseId": 1,
+                                    "chargingProfile": [reported(2**40, 0)]}),
+        ("ReportChargingProfiles", {"requestId": 1, "chargingLimitSource": "CSO", "evseId": 1,
+                                    "chargingProfile": [reported(1, -3)]}),
+    ]:
+        try:
+            station.call(action, payload)
+        except CallFailed as error:
+            assert error.code == "PropertyConstraintViolation", (action, error.description)
+        else:
+            raise AssertionError(f"{action} {payload} was accepted")
+    assert station.call("NotifyChargingLimit", {"chargingLimit": {"chargingLimitSource": "SO"}}) == {}
