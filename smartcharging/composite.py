@@ -219,18 +219,13 @@ def _pieces(profile: ChargingProfile, window_start: datetime, window_end: dateti
         return pieces
     for to_time, occurrence_end in _occurrences(profile, schedule, window_start, window_end,
                                                 transaction_start, tz):
-        previous_end = None
+        edges = [to_time(period.start_period) for period in schedule.periods] + [occurrence_end]
+        # A period may not outlast a later one: this drops periods past the duration, and those
+        # whose wall-clock start DST skipped (it maps an hour late, after the next one's start).
+        for index in range(len(edges) - 2, -1, -1):
+            edges[index] = min(edges[index], edges[index + 1])
         for index, period in enumerate(schedule.periods):
-            start = to_time(period.start_period)
-            following = schedule.periods[index + 1] if index + 1 < len(schedule.periods) else None
-            end = occurrence_end if following is None else min(occurrence_end,
-                                                                to_time(following.start_period))
-            # A wall-clock time inside a DST gap maps back in UTC; keep periods in order.
-            if previous_end is not None:
-                start = max(start, previous_end)
-            end = max(end, start)
-            previous_end = end
-            start, end = max(start, lower), min(end, upper)
+            start, end = max(edges[index], lower), min(edges[index + 1], upper)
             if start >= end:
                 continue
             phases = period.number_phases or default_phases

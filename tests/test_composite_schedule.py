@@ -125,6 +125,24 @@ def test_daily_recurrence_keeps_local_time_across_dst(day, length):
     assert composite.limit_at(seven) == 32
 
 
+def test_wall_clock_times_skipped_by_dst_follow_the_clock():
+    # 29 March 2026 in Amsterdam goes from 02:00 straight to 03:00: the 02:00 and 02:30 periods
+    # never start; at 03:00 the clock says the 03:00 period is in force.
+    daily = profile(periods=[(0, 10), (2 * HOUR, 20), (150 * 60, 30), (3 * HOUR, 40),
+                             (4 * HOUR, 16)],
+                    kind="Recurring", recurrency_kind="Daily",
+                    start=datetime(2026, 3, 1, tzinfo=AMSTERDAM), duration=DAY)
+    midnight = datetime(2026, 3, 29, tzinfo=AMSTERDAM)
+    composite = compose([daily], start=midnight, duration=6 * HOUR, tz=AMSTERDAM)
+    # Local midnight is 23:00 UTC; 02:00 winter time (01:00 UTC) is 03:00 summer time, 2 h later.
+    assert shape(composite) == [(0, 10), (2 * HOUR, 40), (3 * HOUR, 16)]
+    # A skipped time with no later period moves forward by the gap: 02:30 is read as 03:30.
+    skipped = profile(periods=[(0, 10), (150 * 60, 30)], kind="Recurring", recurrency_kind="Daily",
+                      start=datetime(2026, 3, 1, tzinfo=AMSTERDAM), duration=DAY)
+    assert shape(compose([skipped], start=midnight, duration=6 * HOUR, tz=AMSTERDAM)) == \
+        [(0, 10), (150 * 60, 30)]
+
+
 def test_daily_recurrence_in_utc_ignores_dst():
     daily = profile(periods=[(0, 10), (7 * HOUR, 32)], kind="Recurring", recurrency_kind="Daily",
                     start=datetime(2026, 3, 1, tzinfo=UTC), duration=DAY)
@@ -166,6 +184,14 @@ def test_relative_tx_profile_without_duration_holds_its_last_limit():
                        transaction_id="tx-1")
     composite = compose([relative], transaction_id="tx-1", transaction_start=MONDAY)
     assert shape(composite) == [(0, 32), (HOUR, 16)]
+
+
+def test_absolute_schedule_without_start_runs_from_the_transaction_start():
+    # 2.0.1 startSchedule: "If absent the schedule will be relative to start of charging."
+    unanchored = profile(periods=[(0, 20), (HOUR, 12)], start=None)
+    assert shape(compose([unanchored])) == [(0, None)]
+    composite = compose([unanchored], transaction_id="tx-1", transaction_start=MONDAY)
+    assert shape(composite) == [(0, 20), (HOUR, 12)]
 
 
 def test_amperes_convert_to_watts_with_each_periods_phases():
