@@ -2,7 +2,7 @@
 charging profiles installed there: pure data in, pure data out (OCPP 1.6 §3.13, 2.0.1 block K)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
 STATION_MAX = "ChargingStationMaxProfile"
