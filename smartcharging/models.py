@@ -150,3 +150,91 @@ class EVChargingSchedule(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+
+class Site(models.Model):
+    """Stations behind one grid connection, whose charging the CSMS shares out so the sum never
+    exceeds the connection's limit (central load management).
+
+    The limit over time is one charging schedule in the composite module's terms: `limit_periods`
+    [{startPeriod, limit}] from `limit_start` (none: from whenever it is read, so a constant limit
+    is one period), repeating daily or weekly when `limit_recurrency` is set.
+    """
+
+    class Unit(models.TextChoices):
+        AMPERES = "A"   # per phase, with number_phases and voltage
+        WATTS = "W"
+
+    name = models.CharField(max_length=100, unique=True)
+    enabled = models.BooleanField(default=True)
+    limit_unit = models.CharField(max_length=1, choices=Unit.choices, default=Unit.WATTS)
+    limit_periods = models.JSONField(default=list)
+    limit_start = models.DateTimeField(null=True, blank=True)
+    limit_recurrency = models.CharField(max_length=8, choices=ChargingProfile.RecurrencyKind.choices,
+                                        blank=True)
+    number_phases = models.PositiveSmallIntegerField(default=3)
+    voltage = models.FloatField(default=230.0)
+    # Kept free below the limit (meter error, loads the CSMS does not see).
+    safety_margin_percent = models.FloatField(default=0.0)
+    # The TxDefaultProfile limit every member EVSE holds (limit_unit; none: the limit divided by
+    # the connectors): what an EVSE may draw before, or without, an allocation of its own.
+    fallback_limit = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SiteMember(models.Model):
+    """A station in a site; a station belongs to one site at most."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="members")
+    station = models.OneToOneField(Station, on_delete=models.CASCADE, related_name="site_membership")
+    # What one EVSE of this station can deliver, in W (none: from the device model, else the
+    # site's fallback). Used as the EVSE's maximum and for a station that does not answer.
+    evse_max_power = models.FloatField(null=True, blank=True)
+    # Unit of the profiles sent to this station (blank: what the station says it supports).
+    charging_rate_unit = models.CharField(max_length=1, choices=Site.Unit.choices, blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["site", "station"]
+
+    def __str__(self):
+        return f"{self.station_id} in {self.site_id}"
+
+
+class SiteAllocation(models.Model):
+    """The share of the site limit one member EVSE has: what the allocator wants (`target`) and
+    what the station is counted as holding (`held`: the accepted limit, or its maximum while a
+    lower limit is unanswered or was rejected). Rows with a transaction carry a TxProfile; rows
+    without are idle EVSEs holding the fallback TxDefaultProfile. Power in W."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"          # a profile is on its way
+        HELD = "held"                # the station accepted the current target
+        REJECTED = "rejected"        # refused: counted at its maximum
+        UNANSWERED = "unanswered"    # no answer (offline, timeout, error): counted at its maximum
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="allocations")
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="site_allocations")
+    evse_id = models.PositiveIntegerField()
+    transaction = models.ForeignKey("transactions.Transaction", on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="site_allocations")
+    priority = models.IntegerField(default=0)
+    target = models.FloatField(default=0.0)
+    held = models.FloatField(default=0.0)
+    measured = models.FloatField(null=True, blank=True)
+    profile = models.ForeignKey(ChargingProfile, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["site", "station", "evse_id"]
+        constraints = [models.UniqueConstraint(fields=["site", "station", "evse_id"],
+                                               name="site_allocation_unique_evse")]
