@@ -280,6 +280,8 @@ TRANSACTIONS_SETTLE_GRACE = env_int("TRANSACTIONS_SETTLE_GRACE", 300)
 # How often (s) the charging-profile sweep runs: it applies station answers a failed receiver left
 # and marks expired the installed profiles past validTo and TxProfiles whose transaction ended.
 SMARTCHARGING_SWEEP_SECONDS = env_float("SMARTCHARGING_SWEEP_SECONDS", 60.0)
+# Volts per phase for A↔W in composite schedules (a site's own voltage wins for its members).
+SMARTCHARGING_VOLTAGE = env_float("SMARTCHARGING_VOLTAGE", 230.0)
 CELERY_BEAT_SCHEDULE["smartcharging-sweep-profiles"] = {
     "task": "smartcharging.tasks.sweep_profiles", "schedule": SMARTCHARGING_SWEEP_SECONDS}
 
