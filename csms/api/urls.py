@@ -30,4 +30,4 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("token/", obtain_auth_token, name="token"),
-] + devicemodel_urls.urlpatterns + router.urls
+] + devicemodel_urls.urlpatterns + smartcharging_urls.urlpatterns + router.urls

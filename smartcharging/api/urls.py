@@ -1,5 +1,13 @@
 """Smart-charging endpoints for the shared router in csms/api/urls.py."""
-from . import views
+from django.urls import path
+
+from . import composite, views
+
+# Station-scoped endpoints, included under /api/v1/ (names live in the api namespace).
+urlpatterns = [
+    path("stations/<str:identity>/composite-schedule/",
+         composite.StationCompositeScheduleView.as_view(), name="station-composite-schedule"),
+]
 
 # (prefix, viewset, basename)
 router_registrations = [
