@@ -79,6 +79,41 @@ def add_arguments(parser):
     )
     parser.add_argument("--evses", type=positive(int), default=1, help="EVSEs per station (1)")
     parser.add_argument("--max-power", type=positive(float), default=11_000.0, help="charger rating in W (11000)")
+    parser.add_argument(
+        "--ev-max-power",
+        type=positive(float),
+        default=None,
+        help="what each car takes at most, in W (default: 40-100%% of --max-power, drawn per session)",
+    )
+    parser.add_argument(
+        "--iso15118-share",
+        type=share,
+        default=0.0,
+        help="share of sessions whose car speaks ISO 15118 (2.0.1: NotifyEVChargingNeeds/Schedule), 0..1 (0)",
+    )
+    parser.add_argument(
+        "--iso15118-transfer",
+        choices=["AC_three_phase", "DC"],
+        default="AC_three_phase",
+        help="the energy transfer an ISO 15118 car requests (AC_three_phase)",
+    )
+    profiles = parser.add_mutually_exclusive_group()
+    profiles.add_argument(
+        "--keep-profiles-on-reboot",
+        dest="keep_profiles_on_reboot",
+        action="store_true",
+        default=True,
+        help="charging profiles survive a reboot (default)",
+    )
+    profiles.add_argument(
+        "--forget-profiles-on-reboot",
+        dest="keep_profiles_on_reboot",
+        action="store_false",
+        help="a reboot (Reset, or a reconnect that boots) loses every charging profile",
+    )
+    parser.add_argument(
+        "--meter-current", action="store_true", help="meter values also carry Current.Import (A per phase)"
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for repeatable runs")
     parser.add_argument("--prefix", default="SIM-", help="identity prefix (SIM-)")
     parser.add_argument("--first-number", type=int, default=1, help="number of the first identity (1): PREFIX00001")
@@ -103,6 +138,11 @@ def profile_from(options):
         session_seconds=options["session_seconds"],
         idle_seconds=options["idle_seconds"],
         max_power_w=options["max_power"],
+        ev_max_power_w=options.get("ev_max_power"),
+        iso15118_share=options.get("iso15118_share", 0.0),
+        iso15118_energy_transfer=options.get("iso15118_transfer", "AC_three_phase"),
+        keep_profiles_on_reboot=options.get("keep_profiles_on_reboot", True),
+        meter_current=options.get("meter_current", False),
         evses=options["evses"],
         deflate=not options["no_deflate"],
     )

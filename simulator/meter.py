@@ -19,8 +19,7 @@ class PowerCurve:
     ramp_s: float = 5.0
 
     def power_at(self, elapsed):
-        if elapsed <= 0:
-            return 0.0
+        elapsed = max(elapsed, 1e-3)  # plugged in: the car draws from the first instant
         ramp = min(self.ramp_s, self.duration_s * 0.1) or 1e-9
         if elapsed < ramp:
             return self.peak_w * (0.2 + 0.8 * elapsed / ramp)
@@ -45,11 +44,11 @@ class Meter:
         return int(self.register_wh)
 
     def advance(self, power_w):
-        """Account the energy drawn since the last call at the previous power, then switch."""
+        """Account the energy drawn since the last call at the power drawn then, and switch: the
+        power holds between two calls, so the register never shows more than was allowed."""
         now = self._clock()
         elapsed = now - self._last
         self._last = now
-        # Trapezoid between the previous and the new power: close to the real curve.
-        self.register_wh += (self.power_w + power_w) / 2 * elapsed / 3600.0
+        self.register_wh += self.power_w * elapsed / 3600.0
         self.power_w = power_w
         return self.reading_wh()

@@ -17,6 +17,8 @@ from urllib.parse import quote
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from .charging import SmartCharging
+from .ev import EV
 from .meter import Meter, PowerCurve
 from .profile import Profile
 from .stats import Stats
@@ -46,8 +48,12 @@ class CommandError(Exception):
         self.description = description
 
 
+def iso_ms(moment):
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def now_iso():
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_ms(datetime.now(UTC))
 
 
 @dataclass
@@ -58,12 +64,22 @@ class Session:
     id_token: str
     curve: PowerCurve
     started_at: float
+    ev: EV = field(default_factory=EV)
     transaction_id: str | int | None = None
     meter_start: int = 0
     remote_start_id: int | None = None
     seq_no: int = 0
     stop_reason: str = ""
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    # Drawing power: from the transaction's start to the car's stop.
+    charging: bool = False
+    transaction_started_at: datetime | None = None
+    departure_s: float | None = None  # what an ISO 15118 car announced
+
+    def demand_w(self):
+        """What the car would draw now if nothing limited it but its own maximum."""
+        power = self.curve.power_at(time.monotonic() - self.started_at)
+        return power if self.ev.max_power_w is None else min(power, self.ev.max_power_w)
 
     def request_stop(self, reason):
         if not self.stop_requested.is_set():
@@ -83,7 +99,9 @@ class Evse:
     meter: Meter = field(default_factory=Meter)
     session: Session | None = None
     operative: bool = True
+    # The EVSE's composite limit now (None: no profile limits it) and the phases it allows.
     limit_w: float | None = None
+    phases: int = 3
     # Set when a remote start arrives while the EVSE is free.
     remote_start: tuple | None = None
 
@@ -123,6 +141,10 @@ class SimulatedStation:
             Evse(evse_id, meter=Meter(self.rng.uniform(1_000, 90_000))) for evse_id in range(1, self.profile.evses + 1)
         ]
         self.dialect = (Dialect201 if ocpp_version == "2.0.1" else Dialect16)(self)
+        self.smart = SmartCharging(self)
+        # The car the next session on an EVSE brings (evse id -> EV); else one from the profile.
+        self.next_ev = {}
+        self.ev_messages = []  # (action, request, answer) an ISO 15118 car sent, for tests
         self._token_prefix = f"04{zlib.crc32(identity.encode()):08X}"
         self.ws = None
         self.accepted = False
@@ -166,6 +188,7 @@ class SimulatedStation:
     async def run(self, stop):
         """Stay connected until `stop` is set; then end running sessions and close."""
         driver = asyncio.create_task(self._drive(stop)) if self.charges else None
+        limits = asyncio.create_task(self.smart.watch())
         failures = 0
         need_boot = True
         boot_reason = "PowerUp"
@@ -195,9 +218,11 @@ class SimulatedStation:
                     self.stats.count("disconnects")
                     need_boot, boot_reason = self.boot_on_reconnect, "PowerUp"
                     await self._sleep_unless(stop, self._backoff(0))
+                if need_boot and not self.profile.keep_profiles_on_reboot:
+                    self.smart.forget()
         finally:
             self.stopping = True
-            for task in [driver, *self._tasks]:
+            for task in [driver, limits, *self._tasks]:
                 if task is not None:
                     task.cancel()
             if driver is not None:
@@ -448,17 +473,32 @@ class SimulatedStation:
             token = self.rng.choice(self.profile.id_tokens) if self.profile.id_tokens else (self.regular_token(evse))
             await self.charge(evse, token)
 
-    async def charge(self, evse, id_token, remote_start_id=None, duration=None):
+    def arriving_ev(self, evse):
+        """The car of the next session on `evse`: one set in next_ev, else one of the profile's."""
+        ev = self.next_ev.pop(evse.evse_id, None)
+        if ev is not None:
+            return ev
+        share = self.profile.iso15118_share
+        return EV(
+            max_power_w=self.profile.ev_max_power_w,
+            iso15118=self.ocpp_version == "2.0.1" and share > 0 and self.rng.random() < share,
+            energy_transfer=self.profile.iso15118_energy_transfer,
+        )
+
+    async def charge(self, evse, id_token, remote_start_id=None, duration=None, ev=None):
         """One session on `evse`, from plug-in to the car leaving; the energy is recorded."""
         low, high = self.profile.session_seconds
         duration = duration or self.rng.uniform(low, high)
-        peak = self.profile.max_power_w * self.rng.uniform(0.4, 1.0)
+        ev = ev or self.arriving_ev(evse)
+        rating = self.profile.max_power_w
+        peak = min(rating, ev.max_power_w) if ev.max_power_w else rating * self.rng.uniform(0.4, 1.0)
         session = Session(
             evse=evse,
             id_token=id_token,
             curve=PowerCurve(peak, duration),
             started_at=time.monotonic(),
             remote_start_id=remote_start_id,
+            ev=ev,
         )
         evse.session = session
         evse.remote_start = None
@@ -466,12 +506,18 @@ class SimulatedStation:
             if not await self.dialect.begin_session(session):
                 self.stats.count("sessions_refused")
                 return None
+            session.charging = True
+            self.smart.transaction_started(evse.evse_id, session.transaction_id)
+            if ev.iso15118 and self.ocpp_version == "2.0.1":
+                self.spawn(self.dialect.notify_ev_charging_needs(session, duration))
             self.stats.charging += 1
             try:
                 await self._meter_until_stopped(session, duration)
             finally:
                 self.stats.charging -= 1
-            meter_stop = evse.meter.advance(0.0)
+            session.charging = False
+            self.smart.reevaluate()
+            meter_stop = evse.meter.reading_wh()
             await self.dialect.end_session(session, meter_stop)
             record = {
                 "identity": self.identity,
@@ -491,12 +537,12 @@ class SimulatedStation:
             logger.info("%s: session aborted: %r", self.identity, error)
             return None
         finally:
-            evse.session = None
-            evse.meter.power_w = 0.0
+            session.charging = False
+            if evse.session is session:
+                evse.session = None
+            self.smart.transaction_ended(evse.evse_id)
 
     async def _meter_until_stopped(self, session, duration):
-        evse = session.evse
-        evse.meter.advance(0.0)
         while True:
             elapsed = time.monotonic() - session.started_at
             remaining = duration - elapsed
@@ -508,20 +554,13 @@ class SimulatedStation:
                 return
             if time.monotonic() - session.started_at >= duration:
                 return
-            evse.meter.advance(self.power_for(session))
+            self.smart.reevaluate()
             await self.dialect.meter_sample(session, "Sample.Periodic")
 
     def regular_token(self, evse):
         """One of the three regulars of this EVSE: an ISO 14443 UID in hex, at most 20
         characters (a 1.6 idTag), never presented at two EVSEs at once."""
         return f"{self._token_prefix}{evse.evse_id:02X}{self.rng.randrange(3):02X}"
-
-    def power_for(self, session):
-        power = session.curve.power_at(time.monotonic() - session.started_at)
-        limits = [limit for limit in (session.evse.limit_w, self.station_limit_w) if limit is not None]
-        return max(0.0, min([power, *limits]))
-
-    station_limit_w = None
 
     def new_transaction_id(self):
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))

@@ -1,9 +1,10 @@
 """How a simulated OCPP 1.6-J station words its messages and answers the central system's calls."""
 
 import asyncio
+from datetime import UTC, datetime
 
-from .meter import amps_to_watts
-from .station import CommandError, now_iso
+from .charging_dialects import SmartCharging16, profile_201
+from .station import CommandError, iso_ms, now_iso
 
 # 2.0.1-style stop reasons used inside the simulator -> 1.6 StopTransaction reasons.
 STOP_REASONS = {
@@ -25,13 +26,12 @@ TRIGGERABLE = {
 }
 
 
-class Dialect16:
+class Dialect16(SmartCharging16):
     vendor = "SimCharge OCPP 1.6"
 
     def __init__(self, station):
         self.station = station
         self.local_list_version = 0
-        self.profiles = {}
         evses = len(station.evses)
         # key -> [value, readonly]; AuthorizationKey is write-only (never reported).
         self.configuration = {
@@ -114,6 +114,16 @@ class Dialect16:
                     "unit": "W",
                 }
             )
+            if self.station.profile.meter_current:
+                values.append(
+                    {
+                        "value": f"{self.current_a(evse):.1f}",
+                        "context": context,
+                        "measurand": "Current.Import",
+                        "location": "Outlet",
+                        "unit": "A",
+                    }
+                )
         return [{"timestamp": now_iso(), "sampledValue": values}]
 
     # --- a charging session -----------------------------------------------------------------
@@ -130,6 +140,7 @@ class Dialect16:
                 await station.call(*self.status_notification(evse, "Available"))
                 return False
         session.meter_start = evse.meter.reading_wh()
+        started_at = datetime.now(UTC)
         # The CSMS makes the 1.6 transactionId, so a start needs the connection.
         answer = await station.call(
             "StartTransaction",
@@ -137,10 +148,11 @@ class Dialect16:
                 "connectorId": evse.evse_id,
                 "idTag": session.id_token,
                 "meterStart": session.meter_start,
-                "timestamp": now_iso(),
+                "timestamp": iso_ms(started_at),
             },
         )
         session.transaction_id = answer["transactionId"]
+        session.transaction_started_at = started_at
         if answer["idTagInfo"]["status"] != "Accepted":
             session.request_stop("DeAuthorized")
         await station.call(*self.status_notification(evse, "Charging"))
@@ -233,9 +245,10 @@ class Dialect16:
         if not free or not station.accepted:
             return {"status": "Rejected"}, None
         evse = free[0]
+        profile = payload.get("chargingProfile")
+        if not self.remote_start_profile(evse.evse_id, profile and profile_201(profile)):
+            return {"status": "Rejected"}, None
         evse.remote_start = (payload["idTag"], 0)
-        if payload.get("chargingProfile"):
-            self._apply_profile(evse.evse_id, payload["chargingProfile"])
         # 1.6 has no remoteStartId; any non-None marks the session remotely started.
         return {"status": "Accepted"}, station.charge(evse, payload["idTag"], remote_start_id=0)
 
@@ -325,70 +338,6 @@ class Dialect16:
         if evse.session is not None:
             evse.session.request_stop("UnlockCommand")
         return {"status": "Unlocked"}, None
-
-    def on_SetChargingProfile(self, payload):
-        profile = payload["csChargingProfiles"]
-        connector_id = payload["connectorId"]
-        if connector_id and self.station.evse(connector_id) is None:
-            return {"status": "Rejected"}, None
-        if profile["chargingProfilePurpose"] == "TxProfile":
-            evse = self.station.evse(connector_id)
-            if evse is None or evse.session is None:
-                return {"status": "Rejected"}, None
-        self._apply_profile(connector_id, profile)
-        return {"status": "Accepted"}, None
-
-    def _apply_profile(self, connector_id, profile):
-        self.profiles[profile["chargingProfileId"]] = (connector_id, profile)
-        self._recompute_limits()
-
-    def _recompute_limits(self):
-        station = self.station
-        for evse in station.evses:
-            evse.limit_w = None
-        for connector_id, profile in self.profiles.values():
-            schedule = profile["chargingSchedule"]
-            period = schedule["chargingSchedulePeriod"][0]
-            limit = period["limit"]
-            if schedule["chargingRateUnit"] == "A":
-                limit = amps_to_watts(limit, period.get("numberPhases", 3))
-            targets = station.evses if not connector_id else [station.evse(connector_id)]
-            for evse in targets:
-                evse.limit_w = limit if evse.limit_w is None else min(evse.limit_w, limit)
-
-    def on_ClearChargingProfile(self, payload):
-        matched = [
-            pid
-            for pid, (connector_id, profile) in self.profiles.items()
-            if payload.get("id") in (None, pid)
-            and payload.get("connectorId") in (None, connector_id)
-            and payload.get("chargingProfilePurpose") in (None, profile["chargingProfilePurpose"])
-            and payload.get("stackLevel") in (None, profile["stackLevel"])
-        ]
-        for pid in matched:
-            del self.profiles[pid]
-        self._recompute_limits()
-        return {"status": "Accepted" if matched else "Unknown"}, None
-
-    def on_GetCompositeSchedule(self, payload):
-        connector_id = payload["connectorId"]
-        evse = self.station.evse(connector_id) if connector_id else None
-        if connector_id and evse is None:
-            return {"status": "Rejected"}, None
-        limit = (evse.limit_w if evse else None) or self.station.profile.max_power_w
-        unit = payload.get("chargingRateUnit") or "W"
-        if unit == "A":
-            limit = limit / amps_to_watts(1)
-        return {
-            "status": "Accepted",
-            "connectorId": connector_id,
-            "scheduleStart": now_iso(),
-            "chargingSchedule": {
-                "duration": payload["duration"],
-                "chargingRateUnit": unit,
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(limit, 1)}],
-            },
-        }, None
 
     def on_ClearCache(self, payload):
         return {"status": "Accepted"}, None

@@ -1,10 +1,11 @@
 """How a simulated OCPP 2.0.1 station words its messages and answers the CSMS's calls."""
 
 import asyncio
+from datetime import UTC, datetime
 
 from .devicemodel import DeviceModel
-from .meter import amps_to_watts
-from .station import CommandError, now_iso
+from .charging_dialects import SmartCharging201
+from .station import CommandError, iso_ms, now_iso
 
 # The reason a session ended, as 2.0.1 names it, and the trigger that goes with it.
 STOP_TRIGGERS = {
@@ -25,13 +26,12 @@ TRIGGERABLE = {
 }
 
 
-class Dialect201:
+class Dialect201(SmartCharging201):
     vendor = "SimCharge OCPP 2.0.1"
 
     def __init__(self, station):
         self.station = station
         self.device_model = DeviceModel(station)
-        self.profiles = {}  # charging profile id -> (evse id, profile)
         self.local_list_version = 0
 
     # --- messages ---------------------------------------------------------------------------
@@ -93,13 +93,25 @@ class Dialect201:
                     "unitOfMeasure": {"unit": "W"},
                 }
             )
+            if self.station.profile.meter_current:
+                values.append(
+                    {
+                        "value": self.current_a(evse),
+                        "context": context,
+                        "measurand": "Current.Import",
+                        "location": "Outlet",
+                        "unitOfMeasure": {"unit": "A"},
+                    }
+                )
         return [{"timestamp": now_iso(), "sampledValue": values}]
 
     def transaction_event(self, session, event_type, trigger_reason, context, **info):
         transaction_info = {"transactionId": session.transaction_id, **info}
+        started = event_type == "Started" and session.transaction_started_at is not None
         payload = {
             "eventType": event_type,
-            "timestamp": now_iso(),
+            # The start the CSMS records is the one relative profiles count from.
+            "timestamp": iso_ms(session.transaction_started_at) if started else now_iso(),
             "triggerReason": trigger_reason,
             "seqNo": session.next_seq_no(),
             "transactionInfo": transaction_info,
@@ -125,6 +137,7 @@ class Dialect201:
                 await station.call(*self.status_notification(evse, "Available"))
                 return False
         session.transaction_id = station.new_transaction_id()
+        session.transaction_started_at = datetime.now(UTC)
         session.meter_start = evse.meter.reading_wh()
         info = {"chargingState": "Charging"}
         if remote:
@@ -245,8 +258,9 @@ class Dialect201:
         if not free or not station.accepted:
             return {"status": "Rejected"}, None
         evse = free[0]
+        if not self.remote_start_profile(evse.evse_id, payload.get("chargingProfile")):
+            return {"status": "Rejected"}, None
         evse.remote_start = (payload["idToken"]["idToken"], payload["remoteStartId"])
-        self._apply_profile(evse.evse_id, payload.get("chargingProfile"))
         return {"status": "Accepted"}, station.charge(
             evse, payload["idToken"]["idToken"], remote_start_id=payload["remoteStartId"]
         )
@@ -324,81 +338,6 @@ class Dialect201:
         if evse.session is not None:
             return {"status": "OngoingAuthorizedTransaction"}, None
         return {"status": "Unlocked"}, None
-
-    def on_SetChargingProfile(self, payload):
-        profile = payload["chargingProfile"]
-        if profile["chargingProfilePurpose"] == "ChargingStationExternalConstraints":
-            return {"status": "Rejected"}, None
-        evse_id = payload["evseId"]
-        if evse_id and self.station.evse(evse_id) is None:
-            return {"status": "Rejected"}, None
-        if profile["chargingProfilePurpose"] == "TxProfile":
-            owner = self.station.evse(evse_id)
-            session = owner.session if owner else None
-            if session is None or session.transaction_id != profile.get("transactionId"):
-                return {"status": "Rejected"}, None
-        self._apply_profile(evse_id, profile)
-        return {"status": "Accepted"}, None
-
-    def _apply_profile(self, evse_id, profile):
-        if not profile:
-            return
-        self.profiles[profile["id"]] = (evse_id, profile)
-        self._recompute_limits()
-
-    def _recompute_limits(self):
-        station = self.station
-        station.station_limit_w = None
-        for evse in station.evses:
-            evse.limit_w = None
-        for evse_id, profile in self.profiles.values():
-            schedule = profile["chargingSchedule"][0]
-            period = schedule["chargingSchedulePeriod"][0]
-            limit = period["limit"]
-            if schedule["chargingRateUnit"] == "A":
-                limit = amps_to_watts(limit, period.get("numberPhases", 3))
-            targets = station.evses if not evse_id else [station.evse(evse_id)]
-            for evse in targets:
-                evse.limit_w = limit if evse.limit_w is None else min(evse.limit_w, limit)
-
-    def on_ClearChargingProfile(self, payload):
-        profile_id = payload.get("chargingProfileId")
-        criteria = payload.get("chargingProfileCriteria") or {}
-        matched = [
-            pid
-            for pid, (evse_id, profile) in self.profiles.items()
-            if (profile_id is None or pid == profile_id)
-            and criteria.get("evseId") in (None, evse_id)
-            and criteria.get("chargingProfilePurpose") in (None, profile["chargingProfilePurpose"])
-            and criteria.get("stackLevel") in (None, profile["stackLevel"])
-        ]
-        for pid in matched:
-            del self.profiles[pid]
-        self._recompute_limits()
-        return {"status": "Accepted" if matched else "Unknown"}, None
-
-    def on_GetCompositeSchedule(self, payload):
-        evse_id = payload["evseId"]
-        evse = self.station.evse(evse_id) if evse_id else None
-        if evse_id and evse is None:
-            return {"status": "Rejected"}, None
-        limit = (evse.limit_w if evse else self.station.station_limit_w) or self.station.profile.max_power_w
-        unit = payload.get("chargingRateUnit") or "W"
-        if unit == "A":
-            limit = limit / amps_to_watts(1)
-        return {
-            "status": "Accepted",
-            "schedule": {
-                "evseId": evse_id,
-                "duration": payload["duration"],
-                "scheduleStart": now_iso(),
-                "chargingRateUnit": unit,
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(limit, 1)}],
-            },
-        }, None
-
-    def on_GetChargingProfiles(self, payload):
-        return {"status": "NoProfiles"}, None
 
     def on_ClearCache(self, payload):
         return {"status": "Accepted"}, None

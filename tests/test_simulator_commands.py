@@ -128,7 +128,12 @@ def test_configuration_keys_of_a_16_station(api, online_station, identity):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_charging_profile_caps_the_power_drawn(api, simulator, online_station, identity, version):
     station = online_station(identity, version)
-    schedule = {"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 3000}]}
+    # A schedule without startSchedule would run from a transaction's start; this one runs now.
+    schedule = {
+        "startSchedule": "2020-01-01T00:00:00Z",
+        "chargingRateUnit": "W",
+        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 3000}],
+    }
     if version == "2.0.1":
         payload = {
             "evseId": 0,
