@@ -2,8 +2,10 @@
 from django.dispatch import receiver
 
 from csms.ocpp.signals import command_finished
+from stations.signals import station_booted
 
 from . import actions
+from .actions import restore
 
 
 @receiver(command_finished, dispatch_uid="smartcharging.apply_station_answer")
@@ -14,3 +16,8 @@ def apply_station_answer(sender, command, **kwargs):
         actions.settle_clear(command)
     elif command.action == "GetChargingProfiles":
         actions.settle_report_request(command)
+
+
+@receiver(station_booted, dispatch_uid="smartcharging.restore_profiles")
+def restore_profiles(sender, station, registration_status, **kwargs):
+    restore.station_booted(station, registration_status)

@@ -4,6 +4,7 @@ from celery import shared_task
 from stations.models import Station
 
 from . import actions, commands
+from .actions import restore
 from .models import ChargingProfile
 
 
@@ -29,3 +30,20 @@ def get_charging_profiles(station_pk, evse_id=None, source="task:get-charging-pr
 @shared_task(ignore_result=True)
 def sweep_profiles():
     return actions.sweep_profiles()
+
+
+@shared_task(ignore_result=True)
+def restore_profiles(station_pk):
+    """After a boot: GetChargingProfiles (2.0.1) or re-send the live profiles (1.6)."""
+    station = Station.objects.filter(pk=station_pk).first()
+    if station is not None and station.ocpp_version:
+        restore.restore(station)
+
+
+@shared_task(ignore_result=True)
+def resend_profiles(station_pk, profile_pks):
+    """Re-send profiles a rebooted station no longer holds (source reboot-restore)."""
+    station = Station.objects.filter(pk=station_pk).first()
+    if station is not None:
+        restore.resend(station, ChargingProfile.objects.filter(
+            station=station, pk__in=profile_pks).exclude(state=ChargingProfile.State.PENDING))

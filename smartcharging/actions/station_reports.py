@@ -10,6 +10,7 @@ from transactions.models import Transaction
 from ..models import (
     ChargingLimit, ChargingProfile, EVChargingNeeds, EVChargingSchedule, ProfileReport,
 )
+from . import restore
 
 State = ChargingProfile.State
 
@@ -24,13 +25,15 @@ def settle_report_request(command):
                                           status=ProfileReport.Status.REQUESTED).first()
     if report is None or command.status == Command.Status.ACCEPTED:
         return report
+    cleared = []
     if command.status == Command.Status.REJECTED and (command.response or {}).get("status") == "NoProfiles":
-        _reconcile(report, [])
+        cleared = _reconcile(report, [])
         report.status = ProfileReport.Status.EMPTY
     else:
         report.status = ProfileReport.Status.FAILED
     report.completed_at = timezone.now()
     report.save(update_fields=["status", "completed_at"])
+    restore.report_settled(report, cleared)
     return report
 
 
@@ -46,17 +49,21 @@ def record_profiles_report(station_pk, payload):
             {"evseId": payload["evseId"], "chargingLimitSource": payload["chargingLimitSource"],
              "chargingProfile": profile} for profile in payload["chargingProfile"]]
         report.parts += 1
+        cleared = None
         if not payload.get("tbc", False) and report.status == ProfileReport.Status.REQUESTED:
-            _reconcile(report, report.profiles)
+            cleared = _reconcile(report, report.profiles)
             report.status = ProfileReport.Status.COMPLETE
             report.completed_at = timezone.now()
         report.save()
+        if cleared is not None:
+            restore.report_settled(report, cleared)
     return True
 
 
 def _reconcile(report, reported):
     """Profiles the station reports are installed (recorded when the CSMS never sent them);
-    installed ones within the request's scope that it no longer holds are cleared."""
+    installed ones within the request's scope that it no longer holds are cleared (their pks
+    returned)."""
     station = report.station
     seen = []
     for entry in reported:
@@ -92,7 +99,9 @@ def _reconcile(report, reported):
         scope = scope.filter(purpose=criteria["chargingProfilePurpose"])
     if criteria.get("stackLevel") is not None:
         scope = scope.filter(stack_level=criteria["stackLevel"])
-    scope.exclude(pk__in=seen).update(state=State.CLEARED)
+    cleared = list(scope.exclude(pk__in=seen).values_list("pk", flat=True))
+    ChargingProfile.objects.filter(pk__in=cleared).update(state=State.CLEARED)
+    return cleared
 
 
 def record_charging_limit(station_pk, payload):
