@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("transactions.urls")),
     path("", include("devicemodel.urls")),
+    path("", include("smartcharging.urls")),
     path("", include("stations.urls")),
 ]

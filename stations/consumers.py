@@ -31,3 +31,7 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def station_update(self, event):
         await self.send_json({"kind": "station", "station": event["station"]})
+
+    async def site_update(self, event):
+        # Sent after every reallocation of a site; the site page re-reads itself.
+        await self.send_json({"kind": "site", "site": event["site"]})

@@ -1,0 +1,280 @@
+"""Dashboard pages of smart charging: the station page's panel (profiles and composite schedules as
+charts, the station's own composite beside the computed one), the profile editor, and sites."""
+from datetime import datetime, timezone as dt_timezone
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q, Sum
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from csms.models import Command
+from csms.ocpp import outbound
+from csms.ocpp.framing import OCPP16
+from stations.models import Station
+
+from . import actions, commands, composite
+from .actions.schedules import compare_composites, computed_composite, reported_composite
+from .forms import ChargingProfileForm, period_formset, profile_data
+from .models import ChargingProfile, Site, SiteAllocation
+
+# A command's answer usually arrives within this; later ones show up on the station page.
+COMMAND_WAIT_SECONDS = 1.5
+# The station's own composite is worth a longer wait: the operator asked for it and is looking.
+STATION_COMPOSITE_WAIT_SECONDS = 10
+COMPOSITE_SECONDS = 24 * 3600
+PANEL_PROFILES = 20
+PANEL_EVSES = 8
+
+
+def _iso(moment):
+    return moment.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _source(request):
+    return f"dashboard:{request.user.username}"
+
+
+def _station_panel_url(station):
+    return reverse("stations:detail", args=[station.identity]) + "#smart-charging"
+
+
+# --- the station page's panel -------------------------------------------------------------------
+
+def station_evse_ids(station, profiles=()):
+    """EVSE 0 (the station) and every EVSE (1.6: connector) the CSMS knows of, in order."""
+    if station.ocpp_version == OCPP16:
+        known = station.connectors.values_list("connector_id", flat=True)
+    else:
+        known = station.evses.values_list("evse_id", flat=True)
+    ids = {0, *known, *(profile.evse_id for profile in profiles)}
+    return sorted(ids)[:PANEL_EVSES + 1]
+
+
+def profile_chart(profile):
+    """One profile's schedules as chart input: periods in seconds from each schedule's start."""
+    return {
+        "id": profile.pk,
+        "label": f"#{profile.charging_profile_id} {profile.purpose} level {profile.stack_level}",
+        "schedules": [{
+            "unit": schedule.get("chargingRateUnit"),
+            "start": schedule.get("startSchedule"),
+            "duration": schedule.get("duration"),
+            "periods": [[period.get("startPeriod"), period.get("limit")]
+                        for period in schedule.get("chargingSchedulePeriod") or []],
+        } for schedule in profile.schedules if isinstance(schedule, dict)],
+    }
+
+
+def station_panel(station):
+    """What the station page's smart-charging panel shows, with the charts' data."""
+    profiles = list(ChargingProfile.objects.filter(station=station)
+                    .select_related("transaction")
+                    .order_by("evse_id", "-id")[:PANEL_PROFILES * 5])
+    live = [p for p in profiles if p.state in ChargingProfile.LIVE_STATES]
+    shown = (live + [p for p in profiles if p.state not in ChargingProfile.LIVE_STATES])
+    shown = sorted(shown[:PANEL_PROFILES], key=lambda p: (p.evse_id, p.state not in
+                                                           ChargingProfile.LIVE_STATES, -p.pk))
+    evse_ids = station_evse_ids(station, shown)
+    start = timezone.now()
+    composites = []
+    if station.ocpp_version:
+        composites = [computed_composite(station, evse_id, start, COMPOSITE_SECONDS)
+                      for evse_id in evse_ids]
+    return {
+        "station": station,
+        "profiles": shown,
+        "evse_ids": evse_ids,
+        "can_send": bool(station.ocpp_version),
+        "chart_data": {
+            "profiles": [profile_chart(profile) for profile in shown],
+            "composites": composites,
+        },
+    }
+
+
+@login_required
+@require_POST
+def station_composite(request, identity):
+    """Ask the station for its composite of one EVSE (GetCompositeSchedule) and answer it beside
+    the one the CSMS computes, with the stretches where they differ. JSON for the panel."""
+    station = get_object_or_404(Station, identity=identity)
+    try:
+        evse_id = int(request.POST.get("evse_id", "0"))
+        duration = int(request.POST.get("duration", COMPOSITE_SECONDS))
+        if evse_id < 0 or not 0 < duration <= 7 * 24 * 3600:
+            raise ValueError
+    except ValueError:
+        return JsonResponse({"detail": "evse_id must be ≥ 0 and duration between 1 s and 7 days"},
+                            status=400)
+    unit = request.POST.get("unit") or None
+    if unit not in (None, "A", "W"):
+        return JsonResponse({"detail": "unit must be A or W"}, status=400)
+    try:
+        command = commands.get_composite_schedule(station, evse_id, duration, unit,
+                                                  source=_source(request))
+    except commands.StationNotReady as error:
+        return JsonResponse({"detail": str(error)}, status=409)
+    except outbound.InvalidCommand as error:
+        return JsonResponse({"detail": str(error), "errors": error.errors}, status=400)
+    command = outbound.wait_for_outcome(command, STATION_COMPOSITE_WAIT_SECONDS)
+    reported = None
+    if command.status == Command.Status.ACCEPTED:
+        reported = reported_composite(command.response, station.ocpp_version)
+    # Computed for the window the station answered for, so the two line up.
+    start = (datetime.fromisoformat(reported["schedule_start"].replace("Z", "+00:00"))
+             if reported and reported.get("schedule_start") else timezone.now())
+    computed = computed_composite(station, evse_id, start, duration,
+                                  (reported or {}).get("charging_rate_unit") or unit)
+    return JsonResponse({
+        "evse_id": evse_id,
+        "command": {"id": command.pk, "status": command.status, "response": command.response,
+                    "error": " ".join(filter(None, (command.error_code,
+                                                    command.error_description)))},
+        "computed": computed,
+        "reported": reported,
+        "differences": compare_composites(computed, reported) if reported else [],
+    })
+
+
+# --- the profile editor ---------------------------------------------------------------------------
+
+@login_required
+def profile_editor(request, identity):
+    station = get_object_or_404(Station, identity=identity)
+    if request.method != "POST":
+        initial = {"evse_id": request.GET.get("evse") or 0}
+        return render(request, "smartcharging/profile_editor.html", {
+            "station": station, "form": ChargingProfileForm(initial=initial),
+            "periods": period_formset(), "reasons": []})
+    form, periods = ChargingProfileForm(request.POST), period_formset(request.POST)
+    reasons, status = [], 400
+    if form.is_valid() and periods.is_valid():
+        try:
+            profile, command = commands.set_charging_profile(
+                station, profile_data(form, periods), source=_source(request))
+        except actions.InvalidProfile as error:
+            reasons = error.reasons
+        except commands.StationNotReady as error:
+            reasons, status = [str(error)], 409
+        else:
+            command = outbound.wait_for_outcome(command, COMMAND_WAIT_SECONDS)
+            profile.refresh_from_db()
+            _tell_outcome(request, f"Profile #{profile.charging_profile_id} "
+                                   f"({profile.purpose}, EVSE {profile.evse_id})", command)
+            return redirect(_station_panel_url(station))
+    return render(request, "smartcharging/profile_editor.html", {
+        "station": station, "form": form, "periods": periods, "reasons": reasons}, status=status)
+
+
+def _tell_outcome(request, what, command):
+    text = f"{what}: {command.action} #{command.pk} {command.status}"
+    if command.response and "status" in command.response:
+        text += f" (the station answered {command.response['status']})"
+    elif command.error_code:
+        text += f" ({command.error_code})"
+    if not command.is_finished:
+        messages.info(request, text + "; its outcome will appear on the station page")
+    elif command.status == Command.Status.ACCEPTED:
+        messages.success(request, text)
+    else:
+        messages.error(request, text)
+
+
+@login_required
+@require_POST
+def profile_clear(request, identity, pk):
+    """ClearChargingProfile of one tracked profile, by its id."""
+    station = get_object_or_404(Station, identity=identity)
+    profile = get_object_or_404(ChargingProfile, pk=pk, station=station)
+    try:
+        command = commands.clear_profile(profile, source=_source(request))
+    except (actions.InvalidProfile, commands.StationNotReady, outbound.InvalidCommand) as error:
+        messages.error(request, str(error))
+        return redirect(_station_panel_url(station))
+    command = outbound.wait_for_outcome(command, COMMAND_WAIT_SECONDS)
+    if command.is_finished:
+        actions.settle_clear(command)
+    _tell_outcome(request, f"Clear profile #{profile.charging_profile_id}", command)
+    return redirect(_station_panel_url(station))
+
+
+# --- sites ----------------------------------------------------------------------------------------
+
+def site_limit(site, start, duration):
+    """The site's limit over [start, +duration s) in W: [{start_period, limit}] (limit None: no
+    limit in force), read from its limit schedule like a station-wide profile."""
+    periods = site.limit_periods or []
+    try:
+        schedule = composite.ChargingSchedule(
+            start_schedule=site.limit_start or start, duration=None, unit=site.limit_unit,
+            periods=[composite.Period(int(period["startPeriod"]), float(period["limit"]),
+                                      site.number_phases) for period in periods])
+        profile = composite.ChargingProfile(
+            id=0, stack_level=0, purpose=composite.STATION_MAX,
+            kind="Recurring" if site.limit_recurrency else "Absolute",
+            recurrency_kind=site.limit_recurrency or None, schedules=[schedule])
+        result = composite.compute_composite_schedule(
+            [profile], evse_id=0, window_start=start, duration=duration, unit="W",
+            voltage=site.voltage, default_number_phases=site.number_phases,
+            tz=timezone.get_default_timezone())
+    except (KeyError, TypeError, ValueError):
+        return []  # no usable schedule: shown as no limit
+    return [{"start_period": period.start_period, "limit": period.limit}
+            for period in result.periods]
+
+
+def _limit_now(site, now):
+    periods = site_limit(site, now, 1)
+    return periods[0]["limit"] if periods else None
+
+
+@login_required
+@require_GET
+def site_list(request):
+    now = timezone.now()
+    sites = list(Site.objects.annotate(member_count=Count("members")))
+    # Separate from the member count: one query joining both would multiply the sums.
+    shares = {row["site"]: row for row in SiteAllocation.objects.order_by().values("site").annotate(
+        sessions=Count("id", filter=Q(transaction__isnull=False)), allocated=Sum("held"))}
+    for site in sites:
+        site.limit_now = _limit_now(site, now)
+        site.session_count = shares.get(site.pk, {}).get("sessions", 0)
+        site.allocated = shares.get(site.pk, {}).get("allocated")
+    return render(request, "smartcharging/site_list.html", {"sites": sites})
+
+
+@login_required
+@require_GET
+def site_detail(request, pk):
+    site = get_object_or_404(Site, pk=pk)
+    now = timezone.now()
+    allocations = list(SiteAllocation.objects.filter(site=site)
+                       .select_related("station", "transaction")
+                       .order_by("station__identity", "evse_id"))
+    limit = site_limit(site, now, COMPOSITE_SECONDS)
+    limit_now = limit[0]["limit"] if limit else None
+    usable_now = (limit_now * (1 - site.safety_margin_percent / 100)
+                  if limit_now is not None else None)
+    held = sum(allocation.held for allocation in allocations)
+    members = site.members.select_related("station").order_by("station__identity")
+    return render(request, "smartcharging/site_detail.html", {
+        "site": site, "allocations": allocations, "members": members,
+        "limit_now": limit_now, "usable_now": usable_now, "held": held,
+        "sessions": sum(1 for allocation in allocations if allocation.transaction_id),
+        "chart_data": {
+            "site": site.pk,
+            "limit": {"start": _iso(now), "duration": COMPOSITE_SECONDS, "periods": limit},
+            "limit_now": limit_now,
+            "usable_now": usable_now,
+            "allocations": [{
+                "label": f"{allocation.station.identity} / {allocation.evse_id}",
+                "held": allocation.held, "target": allocation.target,
+                "transaction": allocation.transaction.transaction_id
+                if allocation.transaction_id else None,
+            } for allocation in allocations],
+        },
+    })

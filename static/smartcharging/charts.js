@@ -1,0 +1,338 @@
+// Smart-charging charts (Chart.js, vendored): profile schedules and composite schedules as step
+// charts, the station's own composite beside the computed one, the profile editor's period rows,
+// and the site page (limit over 24 h, stacked allocation, live on site.update pushes).
+(function () {
+  "use strict";
+  if (!window.Chart) return;  // no chart library: the tables beside the charts remain
+  const COLORS = ["#2f6fb3", "#e08e0b", "#1f8a4c", "#8e5bb5", "#c0392b", "#17a2b8", "#6b7580", "#b7791f", "#d35490"];
+  const HIGHLIGHT = "rgba(192, 57, 43, 0.9)";
+  Chart.defaults.animation = false;
+  Chart.defaults.font.size = 11;
+  Chart.defaults.maintainAspectRatio = false;
+
+  function readJson(id) {
+    const element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : null;
+  }
+  function pad(number) { return String(number).padStart(2, "0"); }
+  // Times on the dashboard are UTC.
+  function clock(ms) {
+    const d = new Date(ms);
+    return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+  }
+  function offset(seconds) {
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    return "+" + h + ":" + pad(m);
+  }
+  function fmt(value) {
+    if (value === null || value === undefined) return "no limit";
+    return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  }
+
+  // A schedule's periods as a step line: each period from its start to the next one's (or `end`),
+  // both ends as points, so a period followed by "no limit" (a gap) is still drawn.
+  function steps(periods, origin, scale, end) {
+    const points = [];
+    periods.forEach((period, index) => {
+      const next = index + 1 < periods.length ? periods[index + 1].start : end;
+      const y = period.limit === null || period.limit === undefined ? null : period.limit;
+      points.push({x: origin + period.start * scale, y: y});
+      points.push({x: origin + next * scale, y: y});
+    });
+    return points;
+  }
+  function compositeSteps(schedule) {
+    const origin = Date.parse(schedule.schedule_start);
+    const periods = (schedule.periods || []).map((p) => ({start: p.start_period, limit: p.limit}));
+    const duration = schedule.duration || (periods.length ? periods[periods.length - 1].start + 3600 : 3600);
+    return steps(periods, origin, 1000, duration);
+  }
+  function line(label, data, color, extra) {
+    return Object.assign({label: label, data: data, borderColor: color, backgroundColor: color,
+                          borderWidth: 2, pointRadius: 0, spanGaps: false, fill: false}, extra || {});
+  }
+  function timeAxis(title) {
+    return {type: "linear", title: {display: true, text: title},
+            ticks: {callback: (value) => clock(value), maxTicksLimit: 13}};
+  }
+  function limitAxis(unit) {
+    return {beginAtZero: true, title: {display: true, text: unit ? "limit (" + unit + ")" : "limit"}};
+  }
+  function draw(canvas, config) {
+    const old = Chart.getChart(canvas);
+    if (old) old.destroy();
+    return new Chart(canvas, config);
+  }
+  function tooltipTime(items) { return items.length ? clock(items[0].parsed.x) + " UTC" : ""; }
+
+  // --- the station page's panel --------------------------------------------------------------
+  function evseLabel(evseId) { return evseId ? "EVSE " + evseId : "station"; }
+
+  function drawComposites(data) {
+    const canvas = document.getElementById("composite-chart");
+    if (!canvas || !data.composites.length) return;
+    const units = new Set(data.composites.map((c) => c.charging_rate_unit));
+    draw(canvas, {
+      type: "line",
+      data: {datasets: data.composites.map((c, i) => line(
+        evseLabel(c.evse_id) + " (" + c.charging_rate_unit + ")", compositeSteps(c), COLORS[i % COLORS.length]))},
+      options: {parsing: false, interaction: {mode: "nearest", intersect: false},
+                plugins: {tooltip: {callbacks: {title: tooltipTime}}},
+                scales: {x: timeAxis("UTC"), y: limitAxis(units.size === 1 ? [...units][0] : "")}},
+    });
+  }
+
+  function drawProfiles(data) {
+    document.querySelectorAll("canvas[data-profile-chart]").forEach((canvas) => {
+      const profile = data.profiles.find((p) => String(p.id) === canvas.dataset.profileChart);
+      if (!profile) return;
+      const datasets = profile.schedules.map((schedule, i) => {
+        const periods = schedule.periods.filter((p) => typeof p[0] === "number")
+          .map((p) => ({start: p[0], limit: typeof p[1] === "number" ? p[1] : null}));
+        const last = periods.length ? periods[periods.length - 1].start : 0;
+        const end = schedule.duration || Math.max(last + 3600, Math.round(last * 1.25));
+        const label = "schedule " + (i + 1) + " (" + (schedule.unit || "?") + ")" +
+          (schedule.start ? " from " + schedule.start : "");
+        return line(label, steps(periods, 0, 1, end), COLORS[i % COLORS.length]);
+      });
+      draw(canvas, {
+        type: "line", data: {datasets: datasets},
+        options: {parsing: false, plugins: {legend: {labels: {boxWidth: 10}},
+                                            tooltip: {callbacks: {title: (items) => items.length ? offset(items[0].parsed.x) : ""}}},
+                  scales: {x: {type: "linear", title: {display: true, text: "from the schedule start (h:mm)"},
+                                ticks: {callback: (value) => offset(value)}},
+                           y: limitAxis(profile.schedules.length ? profile.schedules[0].unit : "")}},
+      });
+    });
+  }
+
+  // The station's own composite beside the computed one; where they differ is drawn in red.
+  function drawComparison(answer) {
+    const box = document.getElementById("station-composite");
+    const status = document.getElementById("station-composite-status");
+    box.hidden = false;
+    const command = answer.command;
+    let text = "GetCompositeSchedule #" + command.id + ": " + command.status;
+    if (command.response && command.response.status) text += " (the station answered " + command.response.status + ")";
+    if (command.error) text += " (" + command.error + ")";
+    if (answer.reported) {
+      text += answer.differences.length
+        ? " — " + answer.differences.length + " stretch" + (answer.differences.length > 1 ? "es differ" : " differs")
+        : " — the station's composite matches the computed one";
+    } else {
+      text += " — no schedule from the station; the computed one is shown";
+    }
+    status.textContent = text;
+    status.className = answer.differences.length ? "error" : "muted";
+    const unit = answer.computed.charging_rate_unit;
+    const datasets = [line("computed by the CSMS (" + unit + ")", compositeSteps(answer.computed), COLORS[0])];
+    if (answer.reported) {
+      datasets.push(line("station (" + answer.reported.charging_rate_unit + ")", compositeSteps(answer.reported),
+                         COLORS[1], {borderDash: [6, 4]}));
+    }
+    const origin = Date.parse(answer.computed.schedule_start);
+    const marks = [];
+    answer.differences.forEach((d) => {
+      const y = d.computed_limit === null ? d.reported_limit : d.computed_limit;
+      marks.push({x: origin + d.start_period * 1000, y: y}, {x: origin + d.end_period * 1000, y: y},
+                 {x: origin + d.end_period * 1000, y: null});
+    });
+    if (marks.length) datasets.push(line("differs", marks, HIGHLIGHT, {borderWidth: 7, order: -1}));
+    draw(document.getElementById("station-composite-chart"), {
+      type: "line", data: {datasets: datasets},
+      options: {parsing: false, interaction: {mode: "nearest", intersect: false},
+                plugins: {tooltip: {callbacks: {title: tooltipTime}}},
+                scales: {x: timeAxis("UTC"), y: limitAxis(unit)}},
+    });
+    const body = document.querySelector("#composite-differences tbody");
+    body.innerHTML = "";
+    answer.differences.forEach((d) => {
+      const row = body.insertRow();
+      row.className = "difference";
+      [d.start.slice(0, 19).replace("T", " "), d.end.slice(11, 19), fmt(d.computed_limit), fmt(d.reported_limit)]
+        .forEach((value) => { row.insertCell().textContent = value; });
+    });
+  }
+
+  function stationPanel() {
+    const data = readJson("smart-charging-data");
+    if (!data) return;
+    drawComposites(data);
+    drawProfiles(data);
+    const form = document.getElementById("station-composite-form");
+    if (!form) return;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      const status = document.getElementById("station-composite-status");
+      button.disabled = true;
+      document.getElementById("station-composite").hidden = false;
+      status.className = "muted";
+      status.textContent = "asking the station…";
+      fetch(form.action, {method: "POST", body: new FormData(form), credentials: "same-origin",
+                          headers: {"Accept": "application/json"}})
+        .then((response) => response.json().then((body) => ({ok: response.ok, body: body})))
+        .then((result) => {
+          if (!result.ok) throw new Error(result.body.detail || "refused");
+          drawComparison(result.body);
+        })
+        .catch((error) => { status.className = "error"; status.textContent = String(error.message || error); })
+        .finally(() => { button.disabled = false; });
+    });
+  }
+
+  // --- the profile editor ---------------------------------------------------------------------
+  function profileEditor() {
+    const form = document.getElementById("profile-form");
+    if (!form) return;
+    const body = document.querySelector("#period-rows tbody");
+    const total = form.querySelector("input[name=periods-TOTAL_FORMS]");
+    const template = document.getElementById("period-template");
+    // Rows are numbered 0..n-1 as the formset reads them.
+    function renumber() {
+      Array.from(body.rows).forEach((row, index) => {
+        row.querySelector(".row-number").textContent = index + 1;
+        row.querySelectorAll("input, select").forEach((input) => {
+          input.name = input.name.replace(/^periods-(\d+|__prefix__)-/, "periods-" + index + "-");
+          if (input.id) input.id = input.id.replace(/^id_periods-(\d+|__prefix__)-/, "id_periods-" + index + "-");
+        });
+      });
+      total.value = body.rows.length;
+      preview();
+    }
+    document.getElementById("add-period").addEventListener("click", () => {
+      const row = template.content.firstElementChild.cloneNode(true);
+      const rows = Array.from(body.rows);
+      const lastStart = rows.length ? Number(rows[rows.length - 1].querySelector("input[name$=start_period]").value) : NaN;
+      body.appendChild(row);
+      renumber();
+      const start = row.querySelector("input[name$=start_period]");
+      start.value = rows.length ? (isNaN(lastStart) ? "" : lastStart + 3600) : 0;
+      row.querySelector("input[name$=limit]").focus();
+      preview();
+    });
+    body.addEventListener("click", (event) => {
+      if (!event.target.classList.contains("remove-period")) return;
+      event.target.closest("tr").remove();
+      renumber();
+    });
+    body.addEventListener("input", preview);
+    function preview() {
+      const canvas = document.getElementById("editor-preview");
+      const periods = Array.from(body.rows).map((row) => ({
+        start: parseFloat(row.querySelector("input[name$=start_period]").value),
+        limit: parseFloat(row.querySelector("input[name$=limit]").value),
+      })).filter((p) => !isNaN(p.start) && !isNaN(p.limit)).sort((a, b) => a.start - b.start);
+      const duration = parseFloat(form.querySelector("input[name=duration]").value);
+      const last = periods.length ? periods[periods.length - 1].start : 0;
+      const end = duration > last ? duration : Math.max(last + 3600, Math.round(last * 1.25));
+      const unit = form.querySelector("select[name=charging_rate_unit]").value;
+      draw(canvas, {
+        type: "line", data: {datasets: [line("preview (" + unit + ")", steps(periods, 0, 1, end), COLORS[0])]},
+        options: {parsing: false, scales: {x: {type: "linear", title: {display: true, text: "from the schedule start (h:mm)"},
+                                               ticks: {callback: (value) => offset(value)}},
+                                           y: limitAxis(unit)}},
+      });
+    }
+    form.querySelector("select[name=charging_rate_unit]").addEventListener("change", preview);
+    form.querySelector("input[name=duration]").addEventListener("input", preview);
+    preview();
+  }
+
+  // --- the site page --------------------------------------------------------------------------
+  function drawSite(data) {
+    const limit = data.limit;
+    const origin = Date.parse(limit.start);
+    const periods = limit.periods.map((p) => ({start: p.start_period, limit: p.limit}));
+    const datasets = [line("limit (W)", steps(periods, origin, 1000, limit.duration), COLORS[4])];
+    draw(document.getElementById("site-limit-chart"), {
+      type: "line", data: {datasets: datasets},
+      options: {parsing: false, plugins: {tooltip: {callbacks: {title: tooltipTime}}},
+                scales: {x: timeAxis("UTC"), y: limitAxis("W")}},
+    });
+    // One bar stacked from every EVSE's held share, beside one bar for the limit.
+    const allocation = data.allocations.map((a, i) => ({
+      label: a.label + (a.transaction ? " tx " + a.transaction : " idle"), data: [a.held],
+      stack: "held", backgroundColor: COLORS[i % COLORS.length]}));
+    if (data.limit_now !== null) allocation.push({label: "limit", data: [data.limit_now], stack: "limit",
+                                                  backgroundColor: "rgba(192, 57, 43, 0.25)",
+                                                  borderColor: COLORS[4], borderWidth: 2});
+    if (data.usable_now !== null && data.usable_now !== data.limit_now) {
+      allocation.push({label: "usable (margin)", data: [data.usable_now], stack: "usable",
+                       backgroundColor: "rgba(183, 121, 31, 0.25)", borderColor: COLORS[7], borderWidth: 2});
+    }
+    draw(document.getElementById("site-allocation-chart"), {
+      type: "bar", data: {labels: ["W"], datasets: allocation},
+      options: {indexAxis: "y", plugins: {legend: {position: "bottom", labels: {boxWidth: 10}}},
+                scales: {x: {stacked: true, beginAtZero: true, title: {display: true, text: "W"}},
+                         y: {stacked: true}}},
+    });
+  }
+
+  function sitePage() {
+    const heading = document.querySelector("h1[data-site]");
+    if (!heading) return;
+    drawSite(readJson("site-chart-data"));
+    const liveState = document.getElementById("live-state");
+    function setLive(text, state) {
+      if (!liveState) return;
+      liveState.hidden = false;
+      liveState.textContent = text;
+      liveState.dataset.state = state;
+    }
+    let refreshing = null;
+    let again = false;
+    // Re-read the page and swap its live parts; pushes during a refresh cause one more.
+    function refresh() {
+      if (refreshing) { again = true; return refreshing; }
+      refreshing = fetch(heading.dataset.url, {credentials: "same-origin"})
+        .then((response) => (response.ok ? response.text() : null))
+        .then((html) => {
+          if (!html) return;
+          const fresh = new DOMParser().parseFromString(html, "text/html");
+          document.querySelectorAll("[data-live]").forEach((element) => {
+            const replacement = fresh.getElementById(element.id);
+            if (replacement) element.replaceWith(document.importNode(replacement, true));
+          });
+          const data = fresh.getElementById("site-chart-data");
+          if (data) {
+            document.getElementById("site-chart-data").textContent = data.textContent;
+            drawSite(JSON.parse(data.textContent));
+          }
+          document.body.dataset.siteRefreshed = String(Number(document.body.dataset.siteRefreshed || 0) + 1);
+        })
+        .catch(() => {})
+        .finally(() => {
+          refreshing = null;
+          if (again) { again = false; refresh(); }
+        });
+      return refreshing;
+    }
+    let retryDelay = 1000;
+    function connect() {
+      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      const socket = new WebSocket(scheme + location.host + "/ws/dashboard/");
+      socket.onopen = () => {
+        retryDelay = 1000;
+        // Pushes sent before the socket opened never arrive: read the page once more first.
+        refresh().finally(() => setLive("live", "open"));
+      };
+      socket.onmessage = (event) => {
+        const message = JSON.parse(event.data);
+        if (message.kind === "site" && String(message.site) === heading.dataset.site) refresh();
+      };
+      socket.onclose = () => {
+        setLive("reconnecting…", "closed");
+        setTimeout(connect, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 30000);
+      };
+    }
+    connect();
+  }
+
+  stationPanel();
+  profileEditor();
+  sitePage();
+  document.body.classList.add("sc-charts-drawn");
+})();
