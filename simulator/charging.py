@@ -217,6 +217,7 @@ class SmartCharging:
 
     def forget(self):
         """A reboot that does not keep its profiles."""
+        self.station.stats.count("profiles_forgotten", len(self.held))
         self.held.by_id.clear()
         self.changed()
 
