@@ -8,3 +8,7 @@ class SmartchargingConfig(AppConfig):
     def ready(self):
         from . import handlers  # noqa: F401  (registers the OCPP handlers)
         from . import receivers  # noqa: F401  (applies stations' answers as they arrive)
+        from transactions.actions import register_profile_tracker
+
+        from .actions import remote_start_profiles
+        register_profile_tracker(remote_start_profiles)  # remote starts carrying a TxProfile

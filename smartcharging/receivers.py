@@ -7,10 +7,15 @@ from stations.signals import station_booted
 from . import actions
 from .actions import restore
 
+# A remote start's answer settles the TxProfile it carried, as SetChargingProfile's would (K05).
+REMOTE_STARTS = {"RequestStartTransaction", "RemoteStartTransaction"}
+
 
 @receiver(command_finished, dispatch_uid="smartcharging.apply_station_answer")
 def apply_station_answer(sender, command, **kwargs):
     if command.action == "SetChargingProfile":
+        actions.settle_set_profile(command)
+    elif command.action in REMOTE_STARTS:
         actions.settle_set_profile(command)
     elif command.action == "ClearChargingProfile":
         actions.settle_clear(command)

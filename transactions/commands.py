@@ -23,12 +23,16 @@ def _id_tag(token):
     return token.id_token
 
 
-def start_transaction(station, id_token, evse_id=None, source=""):
+def start_transaction(station, id_token, evse_id=None, source="", charging_profile=None):
     """RequestStartTransaction (2.0.1, with a remoteStartId the transaction will carry) or
-    RemoteStartTransaction (1.6; evse_id is the connectorId)."""
+    RemoteStartTransaction (1.6; evse_id is the connectorId). `charging_profile` (K05): a
+    TxProfile for the transaction, checked and tracked before anything is sent."""
     version = _version(station)
     with db_transaction.atomic():
         remote_start = actions.create_remote_start(station, id_token.id_token, id_token.type, evse_id)
+        tracked = None
+        if charging_profile is not None:
+            profile, tracked = actions.remote_start_profile(station, evse_id, charging_profile)
         if version == OCPP201:
             payload = {"idToken": _id_token_201(id_token), "remoteStartId": remote_start.pk}
             if evse_id is not None:
@@ -41,8 +45,12 @@ def start_transaction(station, id_token, evse_id=None, source=""):
             if evse_id is not None:
                 payload["connectorId"] = evse_id
             action = "RemoteStartTransaction"
+        if tracked is not None:
+            payload["chargingProfile"] = profile
         command = outbound.send_call(station.identity, version, action, payload, source=source)
         actions.attach_command(remote_start, command)
+        if tracked is not None:
+            actions.remote_start_profile_sent(tracked, command)
     command.refresh_from_db()  # on the embedded default the answer may already be in
     return command
 

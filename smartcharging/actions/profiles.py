@@ -141,9 +141,10 @@ def _check_schedule(number, schedule, is_16, limits):
     return reasons
 
 
-def validate_profile(station, data):
+def validate_profile(station, data, transaction_required=True):
     """Every reason the profile `data` (model field names, OCPP-shaped schedules) cannot be sent
-    to `station`; empty when it can."""
+    to `station`; empty when it can. A TxProfile sent with a remote start has no transaction yet
+    (transaction_required False)."""
     reasons = []
     if not station.ocpp_version:
         return [f"{station.identity} has never connected; its OCPP version is unknown"]
@@ -159,7 +160,7 @@ def validate_profile(station, data):
     elif purpose == Purpose.TX:
         if evse_id == 0:
             reasons.append("TxProfile needs the EVSE of a running transaction, not evse_id 0")
-        elif running_transaction(station, evse_id) is None:
+        elif transaction_required and running_transaction(station, evse_id) is None:
             reasons.append(f"TxProfile needs a running transaction on EVSE {evse_id}; there is none")
     if evse_id and not station_has_evse(station, evse_id):
         reasons.append(f"{station.identity} has no EVSE {evse_id}")
@@ -216,13 +217,13 @@ def station_has_evse(station, evse_id):
     return station.evses.filter(evse_id=evse_id).exists() or not station.evses.exists()
 
 
-def create_profile(station, data):
+def create_profile(station, data, transaction_required=True):
     """Validate and record a profile to send (pending); InvalidProfile with every reason."""
-    reasons = validate_profile(station, data)
+    reasons = validate_profile(station, data, transaction_required)
     if reasons:
         raise InvalidProfile(reasons)
     transaction = None
-    if data["purpose"] == Purpose.TX:
+    if data["purpose"] == Purpose.TX and transaction_required:
         transaction = running_transaction(station, data["evse_id"])
     schedules = [dict(schedule) for schedule in data["schedules"]]
     if station.ocpp_version != OCPP16:

@@ -158,7 +158,7 @@ class StationViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path="start-transaction")
     def start_transaction(self, request, identity=None):
         """Remote start: RequestStartTransaction (2.0.1, linked by remoteStartId) or
-        RemoteStartTransaction (1.6)."""
+        RemoteStartTransaction (1.6), optionally with a TxProfile (`charging_profile`)."""
         return charging_operations.start_transaction(request, self.get_object())
 
     @extend_schema(request=charging.StopTransactionSerializer, responses=charging.COMMAND_RESPONSES)

@@ -17,7 +17,10 @@ from .local_lists import (
 from .meter_values import (
     record_meter_values_16, record_meter_values_201, sampled_values, store_meter_values,
 )
-from .remote_starts import create_remote_start, settle_remote_start
+from .remote_starts import (
+    create_remote_start, register_profile_tracker, remote_start_profile, remote_start_profile_sent,
+    settle_remote_start,
+)
 from .reservations import (
     RESERVE_ANSWERS, attach_command, create_reservation, expire_reservations,
     reservation_status_update, settle_reservation,
@@ -38,6 +41,7 @@ __all__ = [
     "record_meter_values_201", "record_transaction_event", "record_unknown_token",
     "reservation_status_update", "sampled_values", "save_token", "set_token_status",
     "settle_command", "settle_finished", "settle_local_list_update", "settle_remote_start",
+    "register_profile_tracker", "remote_start_profile", "remote_start_profile_sent",
     "settle_reservation", "spent_by", "start_transaction_16", "stop_transaction_16",
     "store_meter_values", "tariff_for", "TransactionEnded", "close_transaction",
     "connector_available", "heard_from", "settle_due", "station_rebooted",

@@ -1,5 +1,29 @@
-"""Remote starts: creation and the station's answer."""
+"""Remote starts: creation, the charging profile one may carry, and the station's answer."""
 from ..models import RemoteStart, Transaction
+from .common import InvalidRequest
+
+# Checks, records and writes a remote start's charging profile (K05). Smart charging registers it
+# at startup: it imports this app, so this app cannot import it.
+_profile_tracker = None
+
+
+def register_profile_tracker(tracker):
+    """tracker.prepare(station, evse_id, data) -> (the request's chargingProfile, tracked row),
+    raising InvalidRequest; tracker.sent(tracked row, command)."""
+    global _profile_tracker
+    _profile_tracker = tracker
+
+
+def remote_start_profile(station, evse_id, data):
+    """The chargingProfile for the request and the row tracking it (InvalidRequest when it cannot
+    be sent)."""
+    if _profile_tracker is None:
+        raise InvalidRequest("This CSMS sends no charging profiles.")
+    return _profile_tracker.prepare(station, evse_id, data)
+
+
+def remote_start_profile_sent(tracked, command):
+    _profile_tracker.sent(tracked, command)
 
 
 def create_remote_start(station, value, token_type="", evse_id=None):

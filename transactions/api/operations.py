@@ -57,7 +57,8 @@ def start_transaction(request, station):
     data = parse_body(StartTransactionSerializer, request)
     token = _token(data)
     command = operate(lambda: commands.start_transaction(
-        station, token, data.get("evse_id"), source=source_of(request)))
+        station, token, data.get("evse_id"), source=source_of(request),
+        charging_profile=data.get("charging_profile")))
     return command_response(request, command, data["wait"])
 
 

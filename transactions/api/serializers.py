@@ -221,10 +221,31 @@ class ReservationCreateSerializer(ReserveSerializer):
     station = serializers.SlugRelatedField(slug_field="identity", queryset=Station.objects.all())
 
 
+class RemoteStartProfileSerializer(serializers.Serializer):
+    """A TxProfile sent with the remote start (K05), in the fields of /charging-profiles/."""
+    charging_profile_id = serializers.IntegerField(
+        min_value=1, max_value=INTEGER_MAX, required=False,
+        help_text="The profile's OCPP id (default: the tracked row's id).")
+    stack_level = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX)
+    kind = serializers.ChoiceField(choices=["Absolute", "Recurring", "Relative"])
+    recurrency_kind = serializers.ChoiceField(choices=["Daily", "Weekly"], required=False,
+                                              allow_blank=True)
+    valid_from = serializers.DateTimeField(required=False, allow_null=True)
+    valid_to = serializers.DateTimeField(required=False, allow_null=True)
+    schedules = serializers.ListField(
+        child=serializers.DictField(), allow_empty=True,
+        help_text="OCPP charging schedules (1.6: one; 2.0.1: up to three): {id?, startSchedule?, "
+                  "duration?, chargingRateUnit A|W, minChargingRate?, chargingSchedulePeriod: "
+                  "[{startPeriod, limit, numberPhases?, phaseToUse?}]}.")
+
+
 class StartTransactionSerializer(TokenReferenceMixin):
     evse_id = serializers.IntegerField(
         required=False, min_value=1, max_value=INTEGER_MAX,
         help_text="2.0.1 EVSE / 1.6 connector; omit to let the station choose.")
+    charging_profile = RemoteStartProfileSerializer(
+        required=False, help_text="A TxProfile for the transaction (needs evse_id); tracked as a "
+                                  "charging profile: installed when the station accepts the start.")
     wait = serializers.FloatField(required=False, default=0, min_value=0)
 
 
