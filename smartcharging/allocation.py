@@ -133,7 +133,7 @@ def _bound(entry, budget_units, resolution, reclaim_ratio, ramp_headroom):
         reclaim_cap = max(demand.measured, 0.0) + ramp_headroom
         if reclaim_cap < maximum:
             # Never below its minimum: a paused-by-reclaim EV could not start drawing again.
-            maximum = max(reclaim_cap, minimum)
+            maximum = min(maximum, max(reclaim_cap, minimum))
             entry.reclaimed = True
     entry.low = _ceil_units(minimum, resolution)
     entry.high = min(_floor_units(maximum, resolution), budget_units) if maximum > 0 else 0
