@@ -10,6 +10,10 @@ PERIOD_ROWS = 3  # blank period rows offered without JavaScript
 MAX_PERIOD_ROWS = 1024
 
 
+# datetime-local inputs take and give "YYYY-MM-DDTHH:MM" (UTC here, the dashboard's zone).
+DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
 def _blank_choice(choices, label):
     return [("", label)] + list(choices)
 
@@ -17,8 +21,8 @@ def _blank_choice(choices, label):
 class ChargingProfileForm(forms.Form):
     evse_id = forms.IntegerField(label="EVSE", min_value=0, max_value=INTEGER_MAX, initial=0,
                                  help_text="0: the whole station (1.6: connector)")
-    purpose = forms.ChoiceField(choices=[(value, label) for value, label
-                                         in ChargingProfile.Purpose.choices])
+    # OCPP's own names, as in the API (1.6's ChargePointMaxProfile is translated when sent).
+    purpose = forms.ChoiceField(choices=[(value, value) for value in ChargingProfile.Purpose.values])
     stack_level = forms.IntegerField(min_value=0, max_value=INTEGER_MAX, initial=0)
     charging_profile_id = forms.IntegerField(
         label="Profile id", min_value=1, max_value=INTEGER_MAX, required=False,
@@ -28,13 +32,13 @@ class ChargingProfileForm(forms.Form):
         label="Recurrency", required=False,
         choices=_blank_choice(ChargingProfile.RecurrencyKind.choices, "—"))
     valid_from = forms.DateTimeField(label="Valid from (UTC)", required=False,
-                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+                                     widget=DATETIME_LOCAL)
     valid_to = forms.DateTimeField(label="Valid to (UTC)", required=False,
-                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+                                   widget=DATETIME_LOCAL)
     charging_rate_unit = forms.ChoiceField(label="Unit", choices=[("A", "A"), ("W", "W")])
     start_schedule = forms.DateTimeField(
         label="Schedule start (UTC)", required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+        widget=DATETIME_LOCAL)
     duration = forms.IntegerField(label="Duration (s)", required=False, max_value=INTEGER_MAX)
     min_charging_rate = forms.FloatField(label="Min rate", required=False)
 

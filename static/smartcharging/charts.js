@@ -52,9 +52,36 @@
     return Object.assign({label: label, data: data, borderColor: color, backgroundColor: color,
                           borderWidth: 2, pointRadius: 0, spanGaps: false, fill: false}, extra || {});
   }
-  function timeAxis(title) {
-    return {type: "linear", title: {display: true, text: title},
-            ticks: {callback: (value) => clock(value), maxTicksLimit: 13}};
+  // Tick steps (s) that read well on a clock; the first that gives at most 12 ticks.
+  const STEPS = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800];
+  function niceStep(spanSeconds) {
+    return STEPS.find((step) => spanSeconds / step <= 12) || Math.ceil(spanSeconds / 12);
+  }
+  // Ticks at the multiples of `step` within [min, max] (Chart.js counts them from min).
+  function wholeSteps(min, max, step) {
+    const ticks = [];
+    for (let value = Math.ceil(min / step) * step; value <= max; value += step) ticks.push({value: value});
+    return ticks;
+  }
+  function extent(datasets) {
+    const xs = datasets.flatMap((d) => d.data.map((p) => p.x));
+    return xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 3600];
+  }
+  // Linear x in epoch ms from the first to the last point, ticks on whole UTC steps.
+  function timeAxis(title, datasets) {
+    const [min, max] = extent(datasets);
+    const step = niceStep((max - min) / 1000) * 1000;
+    return {type: "linear", min: min, max: max, title: {display: true, text: title},
+            afterBuildTicks: (scale) => { scale.ticks = wholeSteps(min, max, step); },
+            ticks: {callback: (value) => clock(value)}};
+  }
+  // Linear x in seconds from a schedule's start.
+  function offsetAxis(datasets) {
+    const [min, max] = extent(datasets);
+    const step = niceStep(max - min);
+    return {type: "linear", min: min, max: max, title: {display: true, text: "from the schedule start (h:mm)"},
+            afterBuildTicks: (scale) => { scale.ticks = wholeSteps(min, max, step); },
+            ticks: {callback: (value) => offset(value)}};
   }
   function limitAxis(unit) {
     return {beginAtZero: true, title: {display: true, text: unit ? "limit (" + unit + ")" : "limit"}};
@@ -73,13 +100,13 @@
     const canvas = document.getElementById("composite-chart");
     if (!canvas || !data.composites.length) return;
     const units = new Set(data.composites.map((c) => c.charging_rate_unit));
+    const datasets = data.composites.map((c, i) => line(
+      evseLabel(c.evse_id) + " (" + c.charging_rate_unit + ")", compositeSteps(c), COLORS[i % COLORS.length]));
     draw(canvas, {
-      type: "line",
-      data: {datasets: data.composites.map((c, i) => line(
-        evseLabel(c.evse_id) + " (" + c.charging_rate_unit + ")", compositeSteps(c), COLORS[i % COLORS.length]))},
+      type: "line", data: {datasets: datasets},
       options: {parsing: false, interaction: {mode: "nearest", intersect: false},
                 plugins: {tooltip: {callbacks: {title: tooltipTime}}},
-                scales: {x: timeAxis("UTC"), y: limitAxis(units.size === 1 ? [...units][0] : "")}},
+                scales: {x: timeAxis("UTC", datasets), y: limitAxis(units.size === 1 ? [...units][0] : "")}},
     });
   }
 
@@ -100,8 +127,7 @@
         type: "line", data: {datasets: datasets},
         options: {parsing: false, plugins: {legend: {labels: {boxWidth: 10}},
                                             tooltip: {callbacks: {title: (items) => items.length ? offset(items[0].parsed.x) : ""}}},
-                  scales: {x: {type: "linear", title: {display: true, text: "from the schedule start (h:mm)"},
-                                ticks: {callback: (value) => offset(value)}},
+                  scales: {x: offsetAxis(datasets),
                            y: limitAxis(profile.schedules.length ? profile.schedules[0].unit : "")}},
       });
     });
@@ -143,14 +169,14 @@
       type: "line", data: {datasets: datasets},
       options: {parsing: false, interaction: {mode: "nearest", intersect: false},
                 plugins: {tooltip: {callbacks: {title: tooltipTime}}},
-                scales: {x: timeAxis("UTC"), y: limitAxis(unit)}},
+                scales: {x: timeAxis("UTC", datasets), y: limitAxis(unit)}},
     });
     const body = document.querySelector("#composite-differences tbody");
     body.innerHTML = "";
     answer.differences.forEach((d) => {
       const row = body.insertRow();
       row.className = "difference";
-      [d.start.slice(0, 19).replace("T", " "), d.end.slice(11, 19), fmt(d.computed_limit), fmt(d.reported_limit)]
+      [d.start.slice(0, 19).replace("T", " "), d.end.slice(0, 19).replace("T", " "), fmt(d.computed_limit), fmt(d.reported_limit)]
         .forEach((value) => { row.insertCell().textContent = value; });
     });
   }
@@ -228,11 +254,10 @@
       const last = periods.length ? periods[periods.length - 1].start : 0;
       const end = duration > last ? duration : Math.max(last + 3600, Math.round(last * 1.25));
       const unit = form.querySelector("select[name=charging_rate_unit]").value;
+      const datasets = [line("preview (" + unit + ")", steps(periods, 0, 1, end), COLORS[0])];
       draw(canvas, {
-        type: "line", data: {datasets: [line("preview (" + unit + ")", steps(periods, 0, 1, end), COLORS[0])]},
-        options: {parsing: false, scales: {x: {type: "linear", title: {display: true, text: "from the schedule start (h:mm)"},
-                                               ticks: {callback: (value) => offset(value)}},
-                                           y: limitAxis(unit)}},
+        type: "line", data: {datasets: datasets},
+        options: {parsing: false, scales: {x: offsetAxis(datasets), y: limitAxis(unit)}},
       });
     }
     form.querySelector("select[name=charging_rate_unit]").addEventListener("change", preview);
@@ -249,7 +274,7 @@
     draw(document.getElementById("site-limit-chart"), {
       type: "line", data: {datasets: datasets},
       options: {parsing: false, plugins: {tooltip: {callbacks: {title: tooltipTime}}},
-                scales: {x: timeAxis("UTC"), y: limitAxis("W")}},
+                scales: {x: timeAxis("UTC", datasets), y: limitAxis("W")}},
     });
     // One bar stacked from every EVSE's held share, beside one bar for the limit.
     const allocation = data.allocations.map((a, i) => ({
