@@ -288,7 +288,7 @@
                        backgroundColor: "rgba(183, 121, 31, 0.25)", borderColor: COLORS[7], borderWidth: 2});
     }
     draw(document.getElementById("site-allocation-chart"), {
-      type: "bar", data: {labels: ["W"], datasets: allocation},
+      type: "bar", data: {labels: ["now"], datasets: allocation},
       options: {indexAxis: "y", plugins: {legend: {position: "bottom", labels: {boxWidth: 10}}},
                 scales: {x: {stacked: true, beginAtZero: true, title: {display: true, text: "W"}},
                          y: {stacked: true}}},
