@@ -4,7 +4,7 @@ from celery import shared_task
 from stations.models import Station
 
 from . import actions, commands
-from .actions import restore
+from .actions import ev_needs, restore
 from .models import ChargingProfile
 
 
@@ -47,3 +47,10 @@ def resend_profiles(station_pk, profile_pks):
     if station is not None:
         restore.resend(station, ChargingProfile.objects.filter(
             station=station, pk__in=profile_pks).exclude(state=ChargingProfile.State.PENDING))
+
+
+@shared_task(ignore_result=True)
+def fit_ev_charging_needs(needs_pk):
+    """A TxProfile fitted to an EV's charging needs, for a station in no site."""
+    fitted = ev_needs.fit(needs_pk)
+    return None if fitted is None else fitted[0].pk

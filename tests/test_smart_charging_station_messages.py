@@ -104,7 +104,7 @@ def test_ev_charging_needs_and_schedule(connect_station, identity, api):
                                       "evMaxCurrent": 32, "evMaxVoltage": 400}}
     answer = station.call("NotifyEVChargingNeeds", {"evseId": 1, "maxScheduleTuples": 12,
                                                     "chargingNeeds": needs})
-    assert answer["status"] == "Rejected" and answer["statusInfo"]["reasonCode"] == "NoSchedule"
+    assert answer["status"] == "Rejected" and answer["statusInfo"]["reasonCode"] == "NoChargingProfile"
     stored = EVChargingNeeds.objects.get(station__identity=identity)
     assert stored.charging_needs == needs and stored.max_schedule_tuples == 12
     assert stored.departure_time.isoformat() == "2026-03-01T18:00:00+00:00"

@@ -5,6 +5,6 @@ from .profiles import (  # noqa: F401
     sweep_profiles, validate_profile,
 )
 from .station_reports import (  # noqa: F401
-    EV_NEEDS_ANSWER, clear_charging_limit, record_charging_limit, record_ev_charging_needs,
+    clear_charging_limit, record_charging_limit, record_ev_charging_needs,
     record_ev_charging_schedule, record_profiles_report, settle_report_request,
 )

@@ -57,16 +57,20 @@ def _from_limit(row):
         evse_id=row.evse_id or 0)
 
 
-def computed_composite(station, evse_id, start=None, duration=86400, unit=None):
+def computed_composite(station, evse_id, start=None, duration=86400, unit=None, purposes=None):
     """The composite schedule of `evse_id` (0: the station) over [start, start + duration s) from
     the profiles the CSMS knows installed (pending ones are listed, not applied: the station has
-    not taken them yet), the external limits not cleared and the running transaction. JSON-ready."""
+    not taken them yet), the external limits not cleared and the running transaction. JSON-ready.
+    `purposes`: only profiles of these purposes (default: all)."""
     start = (start or timezone.now()).astimezone(dt_timezone.utc).replace(microsecond=0)
     unit = unit or default_unit(station)
     voltage = voltage_of(station)
     evses = {0, evse_id}
-    installed = list(ChargingProfile.objects.filter(
-        station=station, state=State.INSTALLED, evse_id__in=evses).select_related("transaction"))
+    installed = ChargingProfile.objects.filter(
+        station=station, state=State.INSTALLED, evse_id__in=evses).select_related("transaction")
+    if purposes is not None:
+        installed = installed.filter(purpose__in=purposes)
+    installed = list(installed)
     pending = list(ChargingProfile.objects.filter(
         station=station, state=State.PENDING, evse_id__in=evses).values_list("pk", flat=True))
     # A limit without an EVSE (or on EVSE 0) is the station's; an EVSE's own applies to it only.

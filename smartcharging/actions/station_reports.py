@@ -10,7 +10,7 @@ from transactions.models import Transaction
 from ..models import (
     ChargingLimit, ChargingProfile, EVChargingNeeds, EVChargingSchedule, ProfileReport,
 )
-from . import restore
+from . import ev_needs, restore
 
 State = ChargingProfile.State
 
@@ -128,22 +128,18 @@ def clear_charging_limit(station_pk, payload):
     ).update(cleared_at=timezone.now())
 
 
-# NotifyEVChargingNeeds: the CSMS does not yet compute a schedule for an EV, so it says so
-# (Rejected) instead of promising one (Accepted) or pretending to work on one (Processing).
-EV_NEEDS_ANSWER = {"status": "Rejected",
-                   "statusInfo": {"reasonCode": "NoSchedule",
-                                  "additionalInfo": "The CSMS sends no schedule for EV needs"}}
-
-
 def record_ev_charging_needs(station_pk, payload):
+    """NotifyEVChargingNeeds: stored; Accepted only when a schedule will follow (ev_needs)."""
     needs = payload["chargingNeeds"]
-    EVChargingNeeds.objects.create(
+    answer = ev_needs.answer_for(station_pk, payload["evseId"], needs)
+    row = EVChargingNeeds.objects.create(
         station_id=station_pk, evse_id=payload["evseId"],
         requested_energy_transfer=needs["requestedEnergyTransfer"],
         departure_time=_parse_time(needs.get("departureTime")),
         max_schedule_tuples=payload.get("maxScheduleTuples"), charging_needs=needs,
-        answer_status=EV_NEEDS_ANSWER["status"])
-    return EV_NEEDS_ANSWER
+        answer_status=answer["status"])
+    ev_needs.needs_recorded(row, answer)
+    return answer
 
 
 def record_ev_charging_schedule(station_pk, payload):
