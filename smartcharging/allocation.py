@@ -9,6 +9,7 @@ The rules, which are the product's promise:
 2. **0 or within [min_power, max_power].** A demand never gets a share below its minimum
    (minChargingRate) or above its maximum. One whose minimum exceeds its maximum, or whose maximum
    is ≤ 0 or NaN, gets 0. An infinite maximum means "no limit of its own".
+   (Caller errors raise ValueError: a key given twice, an infinite budget, a bad option.)
 3. **Minimums first.** In priority order (highest first, ties by the order given), each demand
    whose minimum still fits in what is left gets it; one whose minimum does not fit is paused
    (0) — a later, smaller minimum may still fit.
@@ -21,7 +22,9 @@ The rules, which are the product's promise:
    `reclaim_ratio` × its `previous` share (0.9 by default) is capped at measured +
    `ramp_headroom` (1,000 W by default; never below its minimum). An EV that takes less than it
    was given frees the rest for the others this round, and can still rise by the headroom by
-   the next; once it draws close to its share again (≥ the ratio) the cap is gone.
+   the next; once it draws close to its share again (≥ the ratio) the cap is gone. Pass
+   `measured` only once the EV has had time to take its last share (not in a session's first
+   seconds, nor just after a raise), or a slow ramp is read as unused allocation.
 6. **Deterministic.** The same input, in the same order, always gives the same output.
 """
 from __future__ import annotations
@@ -90,6 +93,8 @@ def explain(budget: float, demands: Iterable[Demand], *, resolution: float = DEF
         raise ValueError("resolution must be a positive number of W")
     if budget == math.inf:
         raise ValueError("budget must be a finite number of W")
+    if not reclaim_ratio >= 0 or not ramp_headroom >= 0:
+        raise ValueError("reclaim_ratio and ramp_headroom must be ≥ 0")
     entries = _entries(demands)
     budget_units = _floor_units(budget, resolution) if budget > 0 else 0  # NaN > 0 is False
     active = []
@@ -135,6 +140,9 @@ def _bound(entry, budget_units, resolution, reclaim_ratio, ramp_headroom):
             # Never below its minimum: a paused-by-reclaim EV could not start drawing again.
             maximum = min(maximum, max(reclaim_cap, minimum))
             entry.reclaimed = True
+    if minimum == math.inf:
+        entry.low, entry.high = 1, 0  # no maximum reaches it
+        return
     entry.low = _ceil_units(minimum, resolution)
     entry.high = min(_floor_units(maximum, resolution), budget_units) if maximum > 0 else 0
 

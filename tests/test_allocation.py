@@ -137,7 +137,7 @@ def test_one_demand_gets_the_lesser_of_its_maximum_and_the_budget():
 
 @pytest.mark.parametrize("demand", [
     Demand("a", 3000, min_power=4000), Demand("a", 3000, 4000, previous=10000, measured=0),
-    Demand("a", 0), Demand("a", -100), Demand("a", math.nan),
+    Demand("a", 0), Demand("a", math.inf, min_power=math.inf), Demand("a", -100), Demand("a", math.nan),
     Demand("a", 1000.5, min_power=1000.2),  # no whole watt between them
 ])
 def test_a_demand_that_cannot_be_served_gets_zero(demand):
@@ -177,3 +177,5 @@ def test_caller_errors_are_named():
         allocate(math.inf, [Demand("a", 10)])
     with pytest.raises(ValueError, match="resolution"):
         allocate(1000, [Demand("a", 10)], resolution=0)
+    with pytest.raises(ValueError, match="ramp_headroom"):
+        allocate(1000, [Demand("a", 10)], ramp_headroom=-1)
