@@ -1,38 +1,27 @@
-"""Server-drawn SVG polylines for the transaction page (no chart library, no network)."""
+"""The transaction page's energy and power over time, as chart data the browser draws (Chart.js,
+vendored in static/vendor/); the meter-values table below the chart is its no-JS version."""
 from . import metering
 
-WIDTH, HEIGHT = 600, 180
 
-
-def _polyline(points, start, span, top):
-    if not points or span <= 0 or top <= 0:
-        return ""
-    coordinates = []
-    for timestamp, value in points:
-        x = (timestamp - start).total_seconds() / span * WIDTH
-        y = HEIGHT - float(value) / top * HEIGHT
-        coordinates.append(f"{x:.1f},{y:.1f}")
-    return " ".join(coordinates)
+def _ms(moment):
+    return int(moment.timestamp() * 1000)
 
 
 def energy_and_power(transaction):
-    """{'energy': points, 'power': points, 'max_kwh', 'max_kw'} scaled to the SVG viewBox."""
+    """{'energy': [[epoch ms, kWh since the first reading]], 'power': [[epoch ms, kW]], 'max_kwh',
+    'max_kw', 'start', 'end'} or None before any reading."""
     samples = list(transaction.meter_values.values_list("timestamp", "measurand", "phase", "value"))
     readings = metering.register_readings(samples)
     curve = metering.power_curve(samples)
     times = [reading.timestamp for reading in readings] + [t for t, _ in curve]
     if not times:
         return None
-    start, end = min(times), max(times)
-    span = (end - start).total_seconds()
     base = readings[0].value if readings else 0
-    energy = [(r.timestamp, r.value - base) for r in readings]
-    top_energy = max((float(v) for _, v in energy), default=0)
-    top_power = max((float(v) for _, v in curve), default=0)
+    energy = [[_ms(r.timestamp), round(float(r.value - base) / 1000, 4)] for r in readings]
+    power = [[_ms(timestamp), round(float(value) / 1000, 4)] for timestamp, value in curve]
     return {
-        "width": WIDTH, "height": HEIGHT,
-        "energy": _polyline(energy, start, span, top_energy),
-        "power": _polyline(curve, start, span, top_power),
-        "max_kwh": top_energy / 1000, "max_kw": top_power / 1000,
-        "start": start, "end": end,
+        "energy": energy, "power": power,
+        "max_kwh": max((value for _, value in energy), default=0),
+        "max_kw": max((value for _, value in power), default=0),
+        "start": min(times), "end": max(times),
     }
