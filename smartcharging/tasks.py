@@ -4,7 +4,7 @@ from celery import shared_task
 from stations.models import Station
 
 from . import actions, commands
-from .actions import ev_needs, restore
+from .actions import ev_needs, remote_start_profiles, restore
 from .models import ChargingProfile
 
 
@@ -29,6 +29,7 @@ def get_charging_profiles(station_pk, evse_id=None, source="task:get-charging-pr
 
 @shared_task(ignore_result=True)
 def sweep_profiles():
+    remote_start_profiles.expire_unstarted()
     return actions.sweep_profiles()
 
 

@@ -1,5 +1,10 @@
 """The TxProfile a remote start carries (K05): validated like any profile (but with no transaction
 yet), tracked pending, installed when the start is accepted, linked to the transaction it starts."""
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
 from csms.ocpp.framing import OCPP16
 from transactions.actions import InvalidRequest
 from transactions.models import RemoteStart
@@ -8,6 +13,7 @@ from ..models import ChargingProfile
 from .profiles import InvalidProfile, create_profile
 
 State = ChargingProfile.State
+REMOTE_STARTS = ("RequestStartTransaction", "RemoteStartTransaction")
 # The request field that carries the profile in each version's SetChargingProfile body.
 PROFILE_KEY = {OCPP16: "csChargingProfiles"}
 
@@ -44,3 +50,13 @@ def link_transaction(transaction):
     return ChargingProfile.objects.filter(
         command_id=command_id, purpose=ChargingProfile.Purpose.TX, transaction__isnull=True,
     ).update(transaction=transaction)
+
+
+def expire_unstarted(now=None):
+    """TxProfiles of accepted remote starts whose transaction never came: the station drops them
+    once its connection timeout passes; after TRANSACTIONS_REMOTE_START_WINDOW they are expired."""
+    since = (now or timezone.now()) - timedelta(seconds=settings.TRANSACTIONS_REMOTE_START_WINDOW)
+    return ChargingProfile.objects.filter(
+        purpose=ChargingProfile.Purpose.TX, transaction__isnull=True, state=State.INSTALLED,
+        command__action__in=REMOTE_STARTS, command__finished_at__lt=since,
+    ).update(state=State.EXPIRED)
