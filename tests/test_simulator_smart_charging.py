@@ -222,8 +222,9 @@ def test_charging_profiles_report_arrives_in_parts_and_is_reconciled(api, simula
     report = eventually(lambda: ProfileReport.objects.filter(
         pk=response.json()["id"], status=ProfileReport.Status.COMPLETE).first())
     assert report.parts == 2  # one per EVSE
-    parts = [json.loads(entry.frame)[3] for entry in MessageLogEntry.objects.filter(
-        identity=identity, action="ReportChargingProfiles", direction="in", message_type=2).order_by("id")]
+    parts = eventually(lambda: (lambda found: found if len(found) == 2 else None)(
+        [json.loads(entry.frame)[3] for entry in MessageLogEntry.objects.filter(
+            identity=identity, action="ReportChargingProfiles", direction="in", message_type=2).order_by("id")]))
     assert [(p["requestId"], p["evseId"], p["tbc"]) for p in parts] == [(report.pk, 0, True), (report.pk, 1, False)]
     assert [ChargingProfile.objects.get(pk=row["id"]).state for row in kept] == ["installed", "installed"]
     assert ChargingProfile.objects.get(pk=lost["id"]).state == "cleared"
@@ -243,13 +244,17 @@ def test_a_reboot_keeps_or_forgets_the_profiles(api, simulator, simulated_statio
     assert api.post(f"/stations/{identity}/reset/", json={"wait": 20}).json()["status"] == "accepted"
     eventually(lambda: simulator.call(lambda: station.boot_count == 2 and station.online.is_set()))
     assert simulator.call(lambda: station.stats.counters["profiles_forgotten"]) == (0 if keep else 1)
-    held = simulator.call(lambda: {p["id"] for p in station.smart.profiles_by_evse().get(0, [])})
     if keep:
+        held = simulator.call(lambda: {p["id"] for p in station.smart.profiles_by_evse().get(0, [])})
         assert held == {row["charging_profile_id"]}
-    elif not held:
-        # The CSMS learns the station lost it when it asks.
-        api.post("/charging-profiles/report/", json={"station": identity, "wait": 20})
-        eventually(lambda: ChargingProfile.objects.get(pk=row["id"]).state == "cleared")
+        return
+    # The CSMS asks what the station holds after the boot and gives the lost profile back.
+    eventually(lambda: simulator.call(lambda: [p["id"] for p in station.smart.profiles_by_evse().get(0, [])])
+               == [row["charging_profile_id"]])
+    assert simulator.call(lambda: station.evse(1).limit_w) == 20000
+    assert simulator.call(lambda: station.stats.answered["GetChargingProfiles"]) >= 1
+    eventually(lambda: ChargingProfile.objects.filter(
+        station__identity=identity, charging_profile_id=row["charging_profile_id"], state="installed").exists())
 
 
 def test_an_iso15118_car_reports_its_needs_and_picks_a_schedule(api, simulator, simulated_station, identity,
@@ -261,16 +266,22 @@ def test_an_iso15118_car_reports_its_needs_and_picks_a_schedule(api, simulator, 
     assert needs.evse_id == 1 and needs.requested_energy_transfer == "AC_three_phase"
     assert needs.charging_needs["acChargingParameters"]["evMaxCurrent"] == 10  # 7000 W / 690 V
     assert needs.departure_time > datetime.now(UTC) + timedelta(seconds=100)
+    assert needs.answer_status == "Accepted"
     # The car's own maximum caps its draw.
     eventually(lambda: held_state(simulator, station)[2] > 0)
     assert held_state(simulator, station)[2] <= 7000
-    push(api, identity, "TxProfile", 1, [(0, 9000), (30, 5000), (60, 3000)], kind="Relative")
-    chosen = eventually(lambda: EVChargingSchedule.objects.filter(station__identity=identity).first())
+    # The CSMS fits a TxProfile to the needs; the car answers it with the schedule it picks.
+    fitted = eventually(lambda: EVChargingSchedule.objects.filter(station__identity=identity).first())
+    assert all(p["limit"] <= 7000 for p in fitted.charging_schedule["chargingSchedulePeriod"])
+    # A TxProfile of a higher stack level: the car picks again, within it and its own 7 kW.
+    push(api, identity, "TxProfile", 1, [(0, 9000), (30, 5000), (60, 3000)], kind="Relative", stack_level=5)
+    chosen = eventually(lambda: EVChargingSchedule.objects.filter(
+        station__identity=identity).exclude(pk=fitted.pk).first())
     periods = chosen.charging_schedule["chargingSchedulePeriod"]
     assert chosen.evse_id == 1 and chosen.charging_schedule["chargingRateUnit"] == "W"
-    assert periods[0]["limit"] == 7000 and [p["limit"] for p in periods[1:]] == [5000, 3000], periods
+    assert [p["limit"] for p in periods] == [7000, 5000, 3000], periods
     sent = simulator.call(lambda: [action for action, _, _ in station.ev_messages])
-    assert sent == ["NotifyEVChargingNeeds", "NotifyEVChargingSchedule"]
+    assert sent == ["NotifyEVChargingNeeds", "NotifyEVChargingSchedule", "NotifyEVChargingSchedule"]
 
 
 # --- the pure pieces ---------------------------------------------------------------------------
