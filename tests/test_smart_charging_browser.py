@@ -49,7 +49,7 @@ def test_station_panel_draws_profiles_and_composites(page, connect_station, iden
     profile = in_thread(make_profile, identity, start)
 
     page.goto(f"/stations/{identity}/")
-    page.wait_for_function("document.body.classList.contains('sc-charts-drawn')")
+    page.wait_for_selector('#composite-chart[data-drawn="true"]', state="attached")
     # The profile's own schedule, in seconds from its start: 32 A for an hour, then 16 A.
     points = chart_points(page, f'canvas[data-profile-chart="{profile.pk}"]')
     assert points == [(0, 32), (3600, 32), (3600, 16), (7200, 16)]  # the last shown for 1 h
@@ -61,7 +61,7 @@ def test_station_panel_draws_profiles_and_composites(page, connect_station, iden
     assert abs(evse_1[1][0] - evse_1[0][0] - 1800 * 1000) <= 3000
     assert evse_1[3][0] - evse_1[0][0] == 86400 * 1000
     assert [y for _, y in chart_points(page, "#composite-chart", 0)] == [None, None]
-    expect(page.locator("#composite-table")).to_be_hidden()  # the text version, without JS
+    expect(page.locator("#composite-fallback")).to_be_hidden()  # the link for readers without JS
 
     # Ask the station: it holds 32 A throughout, so the stretch from 30 min on differs.
     def composite(payload):

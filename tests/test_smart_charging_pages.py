@@ -14,9 +14,10 @@ from stations.models import Station
 
 # The dashboard fixtures, shared by name.
 
-PAGES = ["/sites/", "/sites/1/", "/stations/CS-any/charging-profiles/new/"]
+PAGES = ["/sites/", "/sites/1/", "/stations/CS-any/charging-profiles/new/",
+         "/stations/CS-any/composite-schedules/"]
 FORMS = ["/stations/CS-any/charging-profiles/new/", "/stations/CS-any/charging-profiles/1/clear/",
-         "/stations/CS-any/composite-schedule/"]
+         "/stations/CS-any/composite-schedules/station/"]
 
 
 def chart_data(html, element_id):
@@ -91,14 +92,18 @@ def test_station_panel_lists_profiles_and_the_computed_composite(operator_client
     assert f'/charging-profiles/{old.pk}/clear/' not in html
     assert "vendor/chart.js-4.6.2/chart.umd.min.js" in html
     data = chart_data(html, "smart-charging-data")
-    assert [c["evse_id"] for c in data["composites"]] == [0, 1]
-    evse_1 = data["composites"][1]
-    # Started 30 min ago: 32 A for the next 30 min, then 16 A; the station (EVSE 0) is unlimited.
-    assert [(p["start_period"], p["limit"]) for p in evse_1["periods"]][:2] == [(0, 32.0),
-                                                                                (1800, 16.0)]
-    assert data["composites"][0]["periods"][0]["limit"] is None
     charted = {p["id"]: p for p in data["profiles"]}
     assert charted[profile.pk]["schedules"][0]["periods"] == [[0, 32], [3600, 16]]
+    # The composites come after the page, from their own URL.
+    composites = operator_client.get(f"/stations/{identity}/composite-schedules/").json()["composites"]
+    assert [c["evse_id"] for c in composites] == [0, 1]
+    evse_1 = composites[1]
+    # Started 30 min ago: 32 A for the next 30 min, then 16 A; the station (EVSE 0) is unlimited.
+    # (Computed a moment after the profile was made: the second may have turned.)
+    (first, first_limit), (second, second_limit) = [
+        (p["start_period"], p["limit"]) for p in evse_1["periods"]]
+    assert (first, first_limit, second_limit) == (0, 32.0, 16.0) and 1797 <= second <= 1800
+    assert composites[0]["periods"][0]["limit"] is None
 
 
 def test_editor_lists_every_reason_and_sends_nothing(operator_client, identity):
@@ -183,7 +188,7 @@ def test_the_stations_composite_beside_the_computed_one(dashboard, connect_stati
 
     station.answers["GetCompositeSchedule"] = composite
     token = dashboard.csrf_token(f"/stations/{identity}/")
-    answer = dashboard.post(f"/stations/{identity}/composite-schedule/", data={
+    answer = dashboard.post(f"/stations/{identity}/composite-schedules/station/", data={
         "csrfmiddlewaretoken": token, "evse_id": "1", "duration": "86400"})
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -194,15 +199,18 @@ def test_the_stations_composite_beside_the_computed_one(dashboard, connect_stati
                  for d in body["differences"]]
     # 30 min – 1 h: computed 16, station 32; from 1 h to the end: computed 16, station 10.
     assert stretches[0][2:] == (16.0, 32) and stretches[1][2:] == (16.0, 10)
-    bad = dashboard.post(f"/stations/{identity}/composite-schedule/", data={
+    bad = dashboard.post(f"/stations/{identity}/composite-schedules/station/", data={
         "csrfmiddlewaretoken": token, "evse_id": "-1"})
     assert bad.status_code == 400 and "evse_id" in bad.json()["detail"]
 
 
 def test_composite_of_a_station_that_never_connected(operator_client, identity):
     Station.objects.create(identity=identity)
-    answer = operator_client.post(f"/stations/{identity}/composite-schedule/", {"evse_id": "1"})
+    answer = operator_client.post(f"/stations/{identity}/composite-schedules/station/",
+                                  {"evse_id": "1"})
     assert answer.status_code == 409 and "never connected" in answer.json()["detail"]
+    computed = operator_client.get(f"/stations/{identity}/composite-schedules/")
+    assert computed.status_code == 409 and "never connected" in computed.json()["detail"]
     html = operator_client.get(f"/stations/{identity}/").content.decode()
     assert "Never connected" in html and "New charging profile" not in html
 

@@ -96,11 +96,10 @@
   // --- the station page's panel --------------------------------------------------------------
   function evseLabel(evseId) { return evseId ? "EVSE " + evseId : "station"; }
 
-  function drawComposites(data) {
+  function drawComposites(composites) {
     const canvas = document.getElementById("composite-chart");
-    if (!canvas || !data.composites.length) return;
-    const units = new Set(data.composites.map((c) => c.charging_rate_unit));
-    const datasets = data.composites.map((c, i) => line(
+    const units = new Set(composites.map((c) => c.charging_rate_unit));
+    const datasets = composites.map((c, i) => line(
       evseLabel(c.evse_id) + " (" + c.charging_rate_unit + ")", compositeSteps(c), COLORS[i % COLORS.length]));
     draw(canvas, {
       type: "line", data: {datasets: datasets},
@@ -108,6 +107,16 @@
                 plugins: {tooltip: {callbacks: {title: tooltipTime}}},
                 scales: {x: timeAxis("UTC", datasets), y: limitAxis(units.size === 1 ? [...units][0] : "")}},
     });
+    canvas.dataset.drawn = "true";
+  }
+  // Read after the page: computing every EVSE's composite would slow the whole station page.
+  function loadComposites() {
+    const canvas = document.getElementById("composite-chart");
+    if (!canvas) return;
+    fetch(canvas.dataset.url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(response.status))))
+      .then((body) => drawComposites(body.composites))
+      .catch(() => { document.getElementById("composite-fallback").style.display = "block"; });
   }
 
   function drawProfiles(data) {
@@ -184,7 +193,7 @@
   function stationPanel() {
     const data = readJson("smart-charging-data");
     if (!data) return;
-    drawComposites(data);
+    loadComposites();
     drawProfiles(data);
     const form = document.getElementById("station-composite-form");
     if (!form) return;
