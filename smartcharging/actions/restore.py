@@ -62,8 +62,7 @@ def restore(station):
 
     if station.ocpp_version == OCPP16:
         return resend(station, restorable(station))
-    report, command = commands.get_charging_profiles(station, source=RESTORE_SOURCE)
-    return report
+    return commands.get_charging_profiles(station, source=RESTORE_SOURCE)[0]
 
 
 def is_restore_report(report):
