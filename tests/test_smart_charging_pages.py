@@ -215,6 +215,16 @@ def test_composite_of_a_station_that_never_connected(operator_client, identity):
     assert "Never connected" in html and "New charging profile" not in html
 
 
+def test_asking_an_offline_station_still_shows_the_computed_composite(operator_client, identity):
+    installed_profile(Station.objects.create(identity=identity, ocpp_version="1.6"))
+    answer = operator_client.post(f"/stations/{identity}/composite-schedules/station/",
+                                  {"evse_id": "1", "duration": "3600"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["command"]["status"] == "offline" and body["reported"] is None
+    assert body["differences"] == [] and body["computed"]["periods"][0]["limit"] == 32.0
+
+
 @pytest.fixture
 def site():
     site = Site.objects.create(name=f"Car park {uuid.uuid4().hex[:6]}", limit_unit="W",
