@@ -284,6 +284,21 @@ SMARTCHARGING_SWEEP_SECONDS = env_float("SMARTCHARGING_SWEEP_SECONDS", 60.0)
 SMARTCHARGING_VOLTAGE = env_float("SMARTCHARGING_VOLTAGE", 230.0)
 CELERY_BEAT_SCHEDULE["smartcharging-sweep-profiles"] = {
     "task": "smartcharging.tasks.sweep_profiles", "schedule": SMARTCHARGING_SWEEP_SECONDS}
+# Site load management: triggers within this many seconds of the first make one round.
+SMARTCHARGING_REALLOCATION_DEBOUNCE_SECONDS = env_float(
+    "SMARTCHARGING_REALLOCATION_DEBOUNCE_SECONDS", 1.0)
+# How often (s) the beat checks sites: a limit period about to change, a lost round, a stale one.
+SMARTCHARGING_SITE_PASS_SECONDS = env_float("SMARTCHARGING_SITE_PASS_SECONDS", 2.0)
+# Every site gets a full round at least this often (s), whatever happens.
+SMARTCHARGING_SITE_REFRESH_SECONDS = env_float("SMARTCHARGING_SITE_REFRESH_SECONDS", 300.0)
+# A round shares the lowest site limit of the next this-many seconds, so a lower period is in
+# force at the stations before it begins.
+SMARTCHARGING_SITE_LOOKAHEAD_SECONDS = env_int("SMARTCHARGING_SITE_LOOKAHEAD_SECONDS", 60)
+# stackLevel of the site's TxProfiles and fallback TxDefaultProfiles (capped at the station's own
+# maximum when it reports one).
+SMARTCHARGING_SITE_STACK_LEVEL = env_int("SMARTCHARGING_SITE_STACK_LEVEL", 8)
+CELERY_BEAT_SCHEDULE["smartcharging-site-pass"] = {
+    "task": "smartcharging.tasks.site_safety_pass", "schedule": SMARTCHARGING_SITE_PASS_SECONDS}
 
 # --- Device model ------------------------------------------------------------------------------
 # Seconds after its request (or its last part) an unfinished report is shown as timed out.
@@ -358,6 +373,9 @@ SPECTACULAR_SETTINGS = {
         "ChargingProfileKindEnum": "smartcharging.models.ChargingProfile.Kind",
         "ChargingProfileStateEnum": "smartcharging.models.ChargingProfile.State",
         "StateEnum": "transactions.models.Transaction.State",  # keeps the name it had
+        "SiteUnitEnum": "smartcharging.models.Site.Unit",
+        "RecurrencyKindEnum": "smartcharging.models.ChargingProfile.RecurrencyKind",
+        "SiteAllocationStateEnum": "smartcharging.models.SiteAllocation.State",
     },
 }
 

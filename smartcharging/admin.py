@@ -1,6 +1,10 @@
 from django.contrib import admin
 
-from .models import ChargingLimit, ChargingProfile, EVChargingNeeds, EVChargingSchedule, ProfileReport
+from . import actions
+from .models import (
+    ChargingLimit, ChargingProfile, EVChargingNeeds, EVChargingSchedule, ProfileReport, Site,
+    SiteAllocation, SiteMember,
+)
 
 
 @admin.register(ChargingProfile)
@@ -43,3 +47,35 @@ class EVChargingScheduleAdmin(admin.ModelAdmin):
     list_display = ["station", "evse_id", "time_base", "received_at"]
     search_fields = ["station__identity"]
     raw_id_fields = ["station"]
+
+
+class SiteMemberInline(admin.TabularInline):
+    model = SiteMember
+    raw_id_fields = ["station", "fallback_profile"]
+    readonly_fields = ["fallback_profile", "fallback_held", "fallback_stale", "added_at"]
+    extra = 0
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "enabled", "limit_unit", "safety_margin_percent", "fallback_limit",
+                    "rounds", "last_round_at"]
+    list_filter = ["enabled"]
+    search_fields = ["name"]
+    inlines = [SiteMemberInline]
+    readonly_fields = ["reallocation_due_at", "round_lease_until", "limit_next_change_at",
+                       "rounds", "last_round_at", "last_round", "created_at", "updated_at"]
+
+    def save_related(self, request, form, formsets, change):
+        # A changed limit or membership is shared out again, as through the API.
+        super().save_related(request, form, formsets, change)
+        actions.site_changed(form.instance.pk)
+
+
+@admin.register(SiteAllocation)
+class SiteAllocationAdmin(admin.ModelAdmin):
+    list_display = ["site", "station", "evse_id", "transaction", "priority", "target", "held",
+                    "measured", "state", "updated_at"]
+    list_filter = ["state", "site"]
+    search_fields = ["station__identity"]
+    raw_id_fields = ["site", "station", "transaction", "profile"]

@@ -179,6 +179,16 @@ class Site(models.Model):
     # The TxDefaultProfile limit every member EVSE holds (limit_unit; none: the limit divided by
     # the connectors): what an EVSE may draw before, or without, an allocation of its own.
     fallback_limit = models.FloatField(null=True, blank=True)
+    # Debounce: a round is due at this time (set by the first trigger of a burst; None: none due).
+    reallocation_due_at = models.DateTimeField(null=True, blank=True)
+    # One round at a time per site: held until this time by the round running (None: free).
+    round_lease_until = models.DateTimeField(null=True, blank=True)
+    # When the limit (looked ahead) changes next: the beat starts a round then.
+    limit_next_change_at = models.DateTimeField(null=True, blank=True)
+    rounds = models.PositiveIntegerField(default=0)
+    last_round_at = models.DateTimeField(null=True, blank=True)
+    # What the last round did: limit, budget, frames sent, answers, timings (see reallocation.py).
+    last_round = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -199,6 +209,14 @@ class SiteMember(models.Model):
     evse_max_power = models.FloatField(null=True, blank=True)
     # Unit of the profiles sent to this station (blank: what the station says it supports).
     charging_rate_unit = models.CharField(max_length=1, choices=Site.Unit.choices, blank=True)
+    # The fallback TxDefaultProfile (EVSE 0, so every EVSE) last sent, and what each idle EVSE of
+    # the station is counted at because of it (W; None: nothing accepted yet, counted at its
+    # maximum). Its charging_profile_id is reused for every later fallback, so each replaces it.
+    fallback_profile = models.ForeignKey(ChargingProfile, on_delete=models.SET_NULL, null=True,
+                                         blank=True, related_name="+")
+    fallback_held = models.FloatField(null=True, blank=True)
+    # The fallback must be sent again (joined, rebooted, limit changed) at the next round.
+    fallback_stale = models.BooleanField(default=True)
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -231,6 +249,11 @@ class SiteAllocation(models.Model):
     measured = models.FloatField(null=True, blank=True)
     profile = models.ForeignKey(ChargingProfile, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="+")
+    # The EVSE's most: what it is counted at when it holds nothing lower (W).
+    maximum = models.FloatField(default=0.0)
+    # What was sent last, in the unit sent (A or W): the station rounds nothing further.
+    sent_limit = models.FloatField(null=True, blank=True)
+    sent_unit = models.CharField(max_length=1, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
     updated_at = models.DateTimeField(auto_now=True)
 

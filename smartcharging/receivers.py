@@ -3,9 +3,11 @@ from django.dispatch import receiver
 
 from csms.ocpp.signals import command_finished
 from stations.signals import station_booted
+from transactions.signals import meter_values_stored, transaction_changed
 
 from . import actions
 from .actions import restore
+from .signals import ev_charging_needs_received
 
 # A remote start's answer settles the TxProfile it carried, as SetChargingProfile's would (K05).
 REMOTE_STARTS = {"RequestStartTransaction", "RemoteStartTransaction"}
@@ -15,6 +17,7 @@ REMOTE_STARTS = {"RequestStartTransaction", "RemoteStartTransaction"}
 def apply_station_answer(sender, command, **kwargs):
     if command.action == "SetChargingProfile":
         actions.settle_set_profile(command)
+        actions.apply_site_answer(command)
     elif command.action in REMOTE_STARTS:
         actions.settle_set_profile(command)
     elif command.action == "ClearChargingProfile":
@@ -26,3 +29,25 @@ def apply_station_answer(sender, command, **kwargs):
 @receiver(station_booted, dispatch_uid="smartcharging.restore_profiles")
 def restore_profiles(sender, station, registration_status, **kwargs):
     restore.station_booted(station, registration_status)
+
+
+# --- central load management: what makes a site's round due ---------------------------------
+
+@receiver(transaction_changed, dispatch_uid="smartcharging.site_transaction_changed")
+def reallocate_on_transaction(sender, transaction, **kwargs):
+    actions.station_changed(transaction.station_id)
+
+
+@receiver(ev_charging_needs_received, dispatch_uid="smartcharging.site_ev_needs")
+def reallocate_on_ev_needs(sender, **kwargs):
+    actions.station_changed(sender.station_id)
+
+
+@receiver(meter_values_stored, dispatch_uid="smartcharging.site_power_readings")
+def reallocate_on_power(sender, transaction, rows, **kwargs):
+    actions.power_readings(transaction, rows)
+
+
+@receiver(station_booted, dispatch_uid="smartcharging.site_member_booted")
+def refit_member_after_boot(sender, station, **kwargs):
+    actions.member_booted(station.pk)

@@ -51,6 +51,19 @@ def resend_profiles(station_pk, profile_pks):
 
 
 @shared_task(ignore_result=True)
+def reallocate_site_task(site_pk):
+    """The debounced reallocation round of a site (actions.request_reallocation queues it)."""
+    summary = actions.run_due_round(site_pk)
+    return None if summary is None else summary["round"]
+
+
+@shared_task(ignore_result=True)
+def site_safety_pass():
+    """Rounds for sites whose limit changes, whose last round is old, or whose round was lost."""
+    return actions.safety_pass()
+
+
+@shared_task(ignore_result=True)
 def fit_ev_charging_needs(needs_pk):
     """A TxProfile fitted to an EV's charging needs, for a station in no site."""
     fitted = ev_needs.fit(needs_pk)

@@ -1,7 +1,7 @@
 """Smart-charging endpoints for the shared router in csms/api/urls.py."""
 from django.urls import path
 
-from . import composite, views
+from . import composite, sites, views
 
 # Station-scoped endpoints, included under /api/v1/ (names live in the api namespace).
 urlpatterns = [
@@ -16,4 +16,5 @@ router_registrations = [
     ("charging-limits", views.ChargingLimitViewSet, "charging-limit"),
     ("ev-charging-needs", views.EVChargingNeedsViewSet, "ev-charging-needs"),
     ("ev-charging-schedules", views.EVChargingScheduleViewSet, "ev-charging-schedule"),
+    ("sites", sites.SiteViewSet, "site"),
 ]

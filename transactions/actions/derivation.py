@@ -8,6 +8,7 @@ from .. import metering
 from ..models import RemoteStart, Reservation, Transaction
 from .authorization import find_token
 from .common import OCPP16, OCPP201, parse_time
+from ..signals import transaction_changed
 from .cost import _apply_cost
 
 EVENT_RANK = {"Started": 0, "Updated": 1, "Ended": 2}
@@ -58,6 +59,7 @@ def derive(transaction, presented=None):
     kept but count for nothing: the Ended's reading is the stop, the Started's the start.
     `presented`: a token the caller has just looked up for this event (saves looking it up again)."""
     version = transaction.ocpp_version
+    before = _placement(transaction)
     events = sorted(transaction.events.all(), key=_event_order)
     end = next((index for index, event in enumerate(events) if event.event_type == "Ended"), None)
     counted, late = (events, []) if end is None else (events[:end + 1], events[end + 1:])
@@ -158,6 +160,8 @@ def derive(transaction, presented=None):
         charging_since=charging_since)
     _finish_derivation(transaction, fold, ended_at or transaction.last_event_at)
     transaction.save()
+    if _placement(transaction) != before:
+        transaction_changed.send(sender=Transaction, transaction=transaction)
     _link_reservation(transaction)
     if transaction.remote_start_id is not None:
         RemoteStart.objects.filter(pk=transaction.remote_start_id, station_id=transaction.station_id,
@@ -292,6 +296,7 @@ def fold_in_order(transaction, rows, payload=None):
     fold = RunningFold.from_json(transaction.derivation)
     if not _fold_readings(fold, rows):
         return False
+    before = _placement(transaction)
     if payload is not None:
         info, evse = payload["transactionInfo"], payload.get("evse") or {}
         timestamp = parse_time(payload["timestamp"])
@@ -313,7 +318,15 @@ def fold_in_order(transaction, rows, payload=None):
         transaction.event_count += 1
     _finish_derivation(transaction, fold, transaction.last_event_at)
     transaction.save(update_fields=FOLDED_FIELDS)
+    if _placement(transaction) != before:
+        transaction_changed.send(sender=Transaction, transaction=transaction)
     return True
+
+
+def _placement(transaction):
+    """What load management follows of a transaction: running or not, and where (a new row has
+    no EVSE or connector yet, so its start changes this too)."""
+    return transaction.state, transaction.evse_id, transaction.connector_id
 
 
 def _link_reservation(transaction):

@@ -1,6 +1,7 @@
 """Meter values sent by stations: flattened to base units and stored, tied to their transaction."""
 from .. import metering
 from ..models import MeterValue, Transaction
+from ..signals import meter_values_stored
 from .common import OCPP16, OCPP201, _retrying, parse_time
 from .derivation import derive, fold_in_order
 from .settlement import heard_from
@@ -45,6 +46,9 @@ def store_meter_values(station_pk, rows, transaction=None, evse_id=None, connect
          for row in rows],
         ignore_conflicts=transaction is not None,
     )
+    if rows and not after_end:
+        meter_values_stored.send(sender=MeterValue, station_pk=station_pk, transaction=transaction,
+                                 evse_id=evse_id, connector_id=connector_id, rows=rows)
 
 
 def record_meter_values_201(station_pk, evse_id, meter_values):

@@ -1,0 +1,207 @@
+"""What a site's reallocation round reads: the site limit over time (in W, less the margin), its
+member EVSEs, their maximums and units, and the demand of each running transaction."""
+import math
+from datetime import timedelta
+
+from django.conf import settings
+
+from csms.ocpp.framing import OCPP16
+from devicemodel.models import VariableCharacteristics
+from transactions.models import MeterValue, Transaction
+
+from .. import composite
+from ..allocation import Demand
+from ..models import EVChargingNeeds, Site
+from .profiles import station_limits
+
+POWER_MEASURAND = "Power.Active.Import"
+# The limit schedule is searched this far ahead for its next change (a weekly recurrence repeats).
+HORIZON = timedelta(days=8)
+
+
+def _watts(value, unit, site):
+    return value if unit == Site.Unit.WATTS else value * site.voltage * site.number_phases
+
+
+def _margin(site, watts):
+    return max(0.0, watts * (1.0 - (site.safety_margin_percent or 0.0) / 100.0))
+
+
+def _limit_schedule(site, now):
+    """The site's limit as a composite schedule in W over [now, now + HORIZON)."""
+    periods = [composite.Period(int(p["startPeriod"]), float(p["limit"]))
+               for p in site.limit_periods]
+    if site.limit_start is None:
+        # No start: the schedule begins whenever it is read, so only its first period ever applies.
+        periods = periods[:1]
+    profile = composite.ChargingProfile(
+        id=0, stack_level=0, purpose=composite.STATION_MAX,
+        kind="Recurring" if site.limit_recurrency else "Absolute",
+        recurrency_kind=site.limit_recurrency or None,
+        schedules=[composite.ChargingSchedule(start_schedule=site.limit_start or now,
+                                              duration=None, unit=site.limit_unit,
+                                              periods=periods)])
+    return composite.compute_composite_schedule(
+        [profile], evse_id=0, window_start=now, duration=int(HORIZON.total_seconds()), unit="W",
+        voltage=site.voltage, default_number_phases=site.number_phases)
+
+
+def site_limit(site, now):
+    """(limit W less the margin, when it next changes or None). The limit is the lowest over the
+    next SMARTCHARGING_SITE_LOOKAHEAD_SECONDS, so a lower period is honoured before it begins;
+    outside the schedule (before its start, after an Absolute one's last period) it is 0."""
+    if not site.limit_periods:
+        return 0.0, None
+    schedule = _limit_schedule(site, now)
+    lookahead = settings.SMARTCHARGING_SITE_LOOKAHEAD_SECONDS
+    start = schedule.schedule_start
+    low = math.inf
+    next_change = None
+    for index, period in enumerate(schedule.periods):
+        begins = start + timedelta(seconds=period.start_period)
+        ends = (start + timedelta(seconds=schedule.periods[index + 1].start_period)
+                if index + 1 < len(schedule.periods) else None)
+        if period.start_period <= lookahead:
+            low = min(low, 0.0 if period.limit is None else period.limit)
+        # The looked-ahead minimum changes when a period enters the window, or leaves it.
+        for moment in (begins - timedelta(seconds=lookahead), ends):
+            if moment is not None and moment > now and (next_change is None or moment < next_change):
+                next_change = moment
+    return _margin(site, low if low != math.inf else 0.0), next_change
+
+
+def lowest_limit(site):
+    """The lowest limit the schedule ever sets (W, less the margin): what the fallback must hold
+    under, since stations keep it while the CSMS is away, across period changes."""
+    if not site.limit_periods:
+        return 0.0
+    periods = site.limit_periods if site.limit_start else site.limit_periods[:1]
+    return _margin(site, min(_watts(float(p["limit"]), site.limit_unit, site) for p in periods))
+
+
+def fallback_watts(site, evse_count):
+    """What each idle member EVSE may draw on its fallback TxDefaultProfile (W)."""
+    if site.fallback_limit is not None:
+        return _watts(site.fallback_limit, site.limit_unit, site)
+    return lowest_limit(site) / max(evse_count, 1)
+
+
+def member_evse_ids(station):
+    """The EVSEs of a station (1.6: its connectors); one when it has reported none yet."""
+    if station.ocpp_version == OCPP16:
+        ids = sorted({c.connector_id for c in station.connectors.all()
+                      if c.evse_id is None and c.connector_id > 0})
+    else:
+        ids = sorted({evse.evse_id for evse in station.evses.all() if evse.evse_id > 0})
+    return ids or [1]
+
+
+def evse_maximum(member, evse_id, fallback_w):
+    """What one EVSE can deliver (W): the member's setting, else the device model's EVSE Power
+    maxLimit (2.0.1), else the fallback."""
+    if member.evse_max_power is not None:
+        return float(member.evse_max_power)
+    if member.station.ocpp_version != OCPP16:
+        reported = VariableCharacteristics.objects.filter(
+            variable__station=member.station, variable__component__name="EVSE",
+            variable__component__evse_id=evse_id, variable__name="Power",
+            max_limit__isnull=False).values_list("max_limit", flat=True).first()
+        if reported:
+            return float(reported)
+    return fallback_w
+
+
+def station_unit(member):
+    """A or W for the profiles of this station: the member's setting, else what the station
+    says it takes (W when it takes both), else A for 1.6 (which many 1.6 stations only take)
+    and W for 2.0.1."""
+    if member.charging_rate_unit:
+        return member.charging_rate_unit
+    units = station_limits(member.station)["rate_unit"]
+    if units:
+        return Site.Unit.WATTS if Site.Unit.WATTS in units else Site.Unit.AMPERES
+    return Site.Unit.AMPERES if member.station.ocpp_version == OCPP16 else Site.Unit.WATTS
+
+
+def in_station_unit(watts, unit, site):
+    """(limit to send, its exact W): A = W / (phases × voltage), both rounded down (0.1 A, 1 W)
+    so that what the station holds is never above the share."""
+    if unit == Site.Unit.AMPERES:
+        amperes = math.floor(max(watts, 0.0) / (site.number_phases * site.voltage) * 10 + 1e-9) / 10
+        return amperes, amperes * site.number_phases * site.voltage
+    whole = float(math.floor(max(watts, 0.0) + 1e-9))
+    return whole, whole
+
+
+def to_watts(limit, unit, site):
+    return _watts(limit, unit, site)
+
+
+def running_transactions(stations):
+    """{(station pk, EVSE/connector id): the running transaction there} for these stations."""
+    found = {}
+    rows = (Transaction.objects.filter(station__in=stations, state=Transaction.State.ACTIVE)
+            .select_related("id_token").order_by("id"))
+    for transaction in rows:
+        place = transaction.evse_id if transaction.evse_id is not None else transaction.connector_id
+        if place:
+            found[(transaction.station_id, place)] = transaction  # the newest wins
+    return found
+
+
+def ev_limits(station, evse_id, since, site):
+    """(EV max W or None, EV min W) from the latest NotifyEVChargingNeeds of this EVSE since the
+    transaction began: AC evMaxCurrent/evMinCurrent × phases × voltage, DC evMaxPower."""
+    needs = EVChargingNeeds.objects.filter(station=station, evse_id=evse_id)
+    if since is not None:
+        needs = needs.filter(received_at__gte=since - timedelta(seconds=5))
+    latest = needs.order_by("-id").first()
+    if latest is None:
+        return None, 0.0
+    charging_needs = latest.charging_needs or {}
+    ac, dc = charging_needs.get("acChargingParameters"), charging_needs.get("dcChargingParameters")
+    per_amp = site.number_phases * site.voltage
+    if ac:
+        maximum = ac.get("evMaxCurrent")
+        return (None if maximum is None else float(maximum) * per_amp,
+                float(ac.get("evMinCurrent") or 0) * per_amp)
+    if dc:
+        if dc.get("evMaxPower") is not None:
+            return float(dc["evMaxPower"]), 0.0
+        if dc.get("evMaxCurrent") is not None and dc.get("evMaxVoltage") is not None:
+            return float(dc["evMaxCurrent"]) * float(dc["evMaxVoltage"]), 0.0
+    return None, 0.0
+
+
+def measured_power(transaction):
+    """The transaction's latest Power.Active.Import (W): the total, else the phases summed."""
+    latest = (MeterValue.objects.filter(transaction=transaction, measurand=POWER_MEASURAND,
+                                        value__isnull=False)
+              .order_by("-timestamp", "-id").values_list("timestamp", flat=True).first())
+    if latest is None:
+        return None
+    return power_of(MeterValue.objects.filter(
+        transaction=transaction, measurand=POWER_MEASURAND, timestamp=latest, value__isnull=False,
+    ).values("phase", "value"))
+
+
+def power_of(rows):
+    """Power from readings of one instant ({phase, value}): the total if sent, else L1+L2+L3."""
+    total = [float(row["value"]) for row in rows if not row["phase"]]
+    if total:
+        return total[-1]
+    phases = [float(row["value"]) for row in rows if row["phase"] in ("L1", "L2", "L3",
+                                                                        "L1-N", "L2-N", "L3-N")]
+    return sum(phases) if phases else None
+
+
+def demand_of(row, transaction, maximum, previous, site):
+    """The allocator's Demand for the running transaction on an allocation row (`previous`: its
+    share last round, None when new)."""
+    ev_max, ev_min = ev_limits(row.station, row.evse_id, transaction.started_at
+                               or transaction.created_at, site)
+    max_power = maximum if ev_max is None else min(maximum, ev_max)
+    priority = transaction.id_token.charging_priority if transaction.id_token_id else 0
+    return Demand(key=row.pk, max_power=max_power, min_power=min(ev_min, max_power),
+                  priority=priority, measured=measured_power(transaction),
+                  previous=previous)

@@ -1,0 +1,163 @@
+"""Central load management over real WebSockets: the fallback TxDefaultProfile on every member,
+decreases answered before increases are sent, refusing and silent stations counted at their
+maximum, the limit lowered, sessions ending, priorities and minimums, 1.6 and A-only stations."""
+from tests.helpers import eventually
+from tests.site_helpers import (
+    SiteLedger, add_member, allocation_of, create_site, live, quiet, start_session, stop_session,
+    wait_rounds,
+)
+from tests.transactions_helpers import new_token
+
+LIMIT = 22080.0  # 32 A × 3 phases × 230 V
+
+
+def joined(api, connect_station, ledger, site, identity, version="2.0.1", answer="Accepted",
+           maximum=LIMIT, **member):
+    client = ledger.attach(connect_station(identity, version), maximum=maximum, answer=answer)
+    add_member(api, site, identity, evse_max_power=maximum, **member)
+    return client
+
+
+def fallback_frames(ledger, mark, identity):
+    return [frame for frame in ledger.since(mark, "TxDefaultProfile") if frame[1] == identity]
+
+
+def tx_frames(ledger, mark, identity=None):
+    return [frame for frame in ledger.since(mark, "TxProfile") if identity in (None, frame[1])]
+
+
+def test_fallback_installed_on_join_and_after_reboot(api, connect_station, identity):
+    ledger = SiteLedger()
+    site = create_site(api, LIMIT)
+    a = joined(api, connect_station, ledger, site, f"{identity}-a")
+    b = joined(api, connect_station, ledger, site, f"{identity}-b", version="1.6")
+    # Two EVSEs share the limit: 11040 W each; the 1.6 station takes A (16.0 A per phase).
+    eventually(lambda: fallback_frames(ledger, 0, a.identity)
+               and fallback_frames(ledger, 0, a.identity)[-1][4] == 11040.0
+               and fallback_frames(ledger, 0, b.identity)
+               and fallback_frames(ledger, 0, b.identity)[-1][6] == 16.0)
+    assert fallback_frames(ledger, 0, b.identity)[-1][5] == "A"
+    eventually(lambda: all(row["state"] == "held" and row["held"] == 11040.0
+                           for row in live(api, site)["allocations"]))
+
+    mark = ledger.mark()
+    a.boot(reason="PowerUp")  # a reboot: the station may have lost its profiles
+    eventually(lambda: fallback_frames(ledger, mark, a.identity))
+    assert fallback_frames(ledger, mark, a.identity)[0][4] == 11040.0
+    assert not fallback_frames(ledger, mark, b.identity)
+    eventually(lambda: allocation_of(api, site, a.identity)["state"] == "held")
+
+
+def test_second_session_lowers_the_first_before_raising_the_second(api, connect_station,
+                                                                     identity):
+    ledger = SiteLedger()
+    site = create_site(api, LIMIT, fallback_limit=4000)
+    a = joined(api, connect_station, ledger, site, f"{identity}-a")
+    b = joined(api, connect_station, ledger, site, f"{identity}-b")
+    eventually(lambda: len(fallback_frames(ledger, 0, a.identity)) and
+               len(fallback_frames(ledger, 0, b.identity)))
+    quiet(api, site)
+    mark = ledger.mark()
+
+    start_session(ledger, a)
+    # Alone, A gets the limit less what idle B may draw on its fallback.
+    eventually(lambda: tx_frames(ledger, mark, a.identity))
+    assert tx_frames(ledger, mark, a.identity)[-1][4] == LIMIT - 4000
+    quiet(api, site)
+    second = ledger.mark()
+    start_session(ledger, b)
+    eventually(lambda: tx_frames(ledger, second, b.identity))
+    frames = tx_frames(ledger, second)
+    # A is lowered to half and has answered before B is raised to half.
+    assert [(frame[1], frame[4]) for frame in frames] == [(a.identity, LIMIT / 2),
+                                                         (b.identity, LIMIT / 2)]
+    assert ledger.highest_sum() <= LIMIT
+    quiet(api, site)
+    summary = live(api, site)["last_round"]
+    assert [frame["phase"] for frame in summary["frames"]] == ["decrease", "increase"], summary
+    assert summary["held_sum"] <= summary["limit"] == LIMIT
+
+
+def test_refusing_and_silent_stations_count_at_their_maximum(api, connect_station, identity):
+    ledger = SiteLedger()
+    site = create_site(api, LIMIT, fallback_limit=4000)
+    a = joined(api, connect_station, ledger, site, f"{identity}-a")
+    joined(api, connect_station, ledger, site, f"{identity}-r", answer="Rejected", maximum=11000)
+    joined(api, connect_station, ledger, site, f"{identity}-s", answer=None, maximum=9000)
+    eventually(lambda: fallback_frames(ledger, 0, a.identity))
+    quiet(api, site)
+    mark = ledger.mark()
+    start_session(ledger, a)
+    # The others are counted at 11000 and 9000 W (they hold no fallback): A gets what is left.
+    eventually(lambda: tx_frames(ledger, mark, a.identity))
+    assert tx_frames(ledger, mark, a.identity)[-1][4] == LIMIT - 11000 - 9000
+    quiet(api, site)
+    rows = {row["station"]: row for row in live(api, site)["allocations"]}
+    assert rows[f"{identity}-r"]["held"] == 11000 and rows[f"{identity}-s"]["held"] == 9000
+    assert rows[a.identity]["held"] == LIMIT - 20000
+    assert sum(row["held"] for row in rows.values()) <= LIMIT
+
+
+def test_lower_limit_and_session_end(api, connect_station, identity):
+    ledger = SiteLedger()
+    site = create_site(api, LIMIT, fallback_limit=2000)
+    a = joined(api, connect_station, ledger, site, f"{identity}-a")
+    b = joined(api, connect_station, ledger, site, f"{identity}-b", version="1.6")
+    eventually(lambda: fallback_frames(ledger, 0, b.identity))
+    quiet(api, site)
+    start_session(ledger, a)
+    transaction_b = start_session(ledger, b)
+    eventually(lambda: tx_frames(ledger, 0, a.identity) and tx_frames(ledger, 0, b.identity))
+    quiet(api, site)
+    eventually(lambda: allocation_of(api, site, a.identity)["held"] == LIMIT / 2)
+    mark = ledger.mark()
+
+    # The limit lowered: both are lowered, nothing rises.
+    response = api.patch(f"/sites/{site['id']}/",
+                         json={"limit_periods": [{"startPeriod": 0, "limit": 13800}]})
+    assert response.status_code == 200, response.text
+    eventually(lambda: len(tx_frames(ledger, mark)) >= 2)
+    quiet(api, site)
+    lowered = tx_frames(ledger, mark)
+    assert {frame[1]: frame[4] for frame in lowered} == {a.identity: 6900.0, b.identity: 6900.0}
+    assert lowered[[frame[1] for frame in lowered].index(b.identity)][6] == 10.0  # A on 1.6
+    assert ledger.highest_sum() <= LIMIT
+    assert live(api, site)["last_round"]["held_sum"] <= 13800
+
+    # B's session ends: A gets B's share, less what idle B may draw on its fallback (2000 W is
+    # 2.8 A on the 1.6 station, rounded down: 1932 W).
+    end = ledger.mark()
+    stop_session(ledger, b, transaction_b)
+    eventually(lambda: tx_frames(ledger, end, a.identity))
+    assert tx_frames(ledger, end, a.identity)[-1][4] == 13800 - 1932
+    assert ledger.highest_sum() <= 13800
+
+
+def test_priorities_minimums_and_units(api, connect_station, identity):
+    ledger = SiteLedger()
+    site = create_site(api, 18000, fallback_limit=2000)
+    high = joined(api, connect_station, ledger, site, f"{identity}-h")
+    low = joined(api, connect_station, ledger, site, f"{identity}-l", charging_rate_unit="A")
+    eventually(lambda: fallback_frames(ledger, 0, low.identity)
+               and fallback_frames(ledger, 0, high.identity))
+    quiet(api, site)
+    ledger.mark()
+    start_session(ledger, high, token=new_token(charging_priority=5))
+    start_session(ledger, low, token=new_token())
+    # The low-priority EV needs at least 6 A per phase (4140 W).
+    low.call("NotifyEVChargingNeeds", {"evseId": 1, "chargingNeeds": {
+        "requestedEnergyTransfer": "AC_three_phase",
+        "acChargingParameters": {"energyAmount": 20000, "evMinCurrent": 6, "evMaxCurrent": 32,
+                                 "evMaxVoltage": 400}}})
+    quiet(api, site)
+    response = api.post(f"/sites/{site['id']}/reallocate/")
+    assert response.status_code == 200, response.text
+    rows = {row["station"]: row for row in live(api, site)["allocations"]}
+    assert rows[low.identity]["target"] == 4140.0 and rows[low.identity]["sent_unit"] == "A"
+    assert rows[low.identity]["sent_limit"] == 6.0
+    assert rows[high.identity]["target"] == 18000 - 4140
+    assert rows[high.identity]["priority"] == 5
+    eventually(lambda: tx_frames(ledger, 0, low.identity)
+               and tx_frames(ledger, 0, low.identity)[-1][6] == 6.0)
+    assert tx_frames(ledger, 0, low.identity)[-1][5] == "A"
+    assert ledger.highest_sum() <= 18000
