@@ -1,5 +1,6 @@
 """What a site's reallocation round reads: the site limit over time (in W, less the margin), its
 member EVSEs, their maximums and units, and the demand of each running transaction."""
+import logging
 import math
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from ..allocation import Demand
 from ..models import EVChargingNeeds, Site
 from .profiles import station_limits
 
+logger = logging.getLogger(__name__)
 POWER_MEASURAND = "Power.Active.Import"
 # The limit schedule is searched this far ahead for its next change (a weekly recurrence repeats).
 HORIZON = timedelta(days=8)
@@ -52,7 +54,12 @@ def site_limit(site, now):
     outside the schedule (before its start, after an Absolute one's last period) it is 0."""
     if not site.limit_periods:
         return 0.0, None
-    schedule = _limit_schedule(site, now)
+    try:
+        schedule = _limit_schedule(site, now)
+    except (ValueError, TypeError, KeyError, OverflowError) as error:
+        # A schedule the API would have refused (set in the admin or the database): share nothing.
+        logger.error("site %s: unusable limit schedule (%s); its limit counts as 0", site.pk, error)
+        return 0.0, None
     lookahead = settings.SMARTCHARGING_SITE_LOOKAHEAD_SECONDS
     start = schedule.schedule_start
     low = math.inf
@@ -76,7 +83,10 @@ def lowest_limit(site):
     if not site.limit_periods:
         return 0.0
     periods = site.limit_periods if site.limit_start else site.limit_periods[:1]
-    return _margin(site, min(_watts(float(p["limit"]), site.limit_unit, site) for p in periods))
+    try:
+        return _margin(site, min(_watts(float(p["limit"]), site.limit_unit, site) for p in periods))
+    except (ValueError, TypeError, KeyError):
+        return 0.0
 
 
 def fallback_watts(site, evse_count):

@@ -1,5 +1,6 @@
 """Serializers of the sites API: a site with its limit schedule, its members and the live
 allocation."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from csms.api.serializers import INTEGER_MAX, ModelSerializer
@@ -12,6 +13,46 @@ class LimitPeriodSerializer(serializers.Serializer):
                                            help_text="Seconds from the schedule's start.")
     limit = serializers.FloatField(min_value=0, max_value=1e9,
                                    help_text="The site limit from then on (limit_unit).")
+
+
+def period_reasons(periods):
+    """Every reason a limit schedule's periods are unusable (empty when they are fine)."""
+    if not isinstance(periods, list) or not periods:
+        return ["limit_periods must list at least one period"]
+    reasons, previous = [], None
+    for index, period in enumerate(periods, 1):
+        if not isinstance(period, dict):
+            reasons.append(f"period {index}: must be an object with startPeriod and limit")
+            continue
+        start, limit = period.get("startPeriod"), period.get("limit")
+        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= INTEGER_MAX:
+            reasons.append(f"period {index}: startPeriod must be a whole number of seconds ≥ 0")
+        else:
+            if index == 1 and start != 0:
+                reasons.append(f"the first period must start at 0, not {start}")
+            if previous is not None and start <= previous:
+                reasons.append(f"period {index}: startPeriod {start} does not come after {previous}")
+            previous = start
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)):
+            reasons.append(f"period {index}: limit must be a number")
+        elif not 0 <= limit <= 1e9:
+            reasons.append(f"period {index}: limit must be ≥ 0 (and at most 1e9), not {limit}")
+        unknown = set(period) - {"startPeriod", "limit"}
+        if unknown:
+            reasons.append(f"period {index}: unknown field(s) {', '.join(sorted(unknown))}")
+    return reasons
+
+
+@extend_schema_field(LimitPeriodSerializer(many=True))
+class LimitPeriodsField(serializers.JSONField):
+    """[{startPeriod, limit}], checked as a whole so that every reason is listed."""
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        reasons = period_reasons(data)
+        if reasons:
+            raise serializers.ValidationError(reasons)
+        return [{"startPeriod": p["startPeriod"], "limit": p["limit"]} for p in data]
 
 
 class SiteMemberSerializer(ModelSerializer):
@@ -51,8 +92,8 @@ class SiteMemberUpdateSerializer(SiteMemberSerializer):
 
 class SiteSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:site-detail")
-    limit_periods = LimitPeriodSerializer(
-        many=True, help_text="The limit over time: periods ascending from startPeriod 0.")
+    limit_periods = LimitPeriodsField(
+        help_text="The limit over time (limit_unit): periods ascending from startPeriod 0.")
     number_phases = serializers.IntegerField(min_value=1, max_value=3, default=3)
     voltage = serializers.FloatField(min_value=1, max_value=100000, default=230.0)
     safety_margin_percent = serializers.FloatField(min_value=0, max_value=99, default=0.0)
@@ -68,38 +109,19 @@ class SiteSerializer(ModelSerializer):
                   "updated_at"]
         read_only_fields = ["rounds", "last_round_at", "created_at", "updated_at"]
 
+    def validate_limit_start(self, value):
+        if value is not None and not 2000 <= value.year <= 2200:
+            raise serializers.ValidationError("limit_start must lie between the years 2000 and 2200")
+        return value
+
     def validate(self, data):
-        reasons = []
-        periods = data.get("limit_periods", self.instance.limit_periods if self.instance else None)
-        if periods is not None:
-            if not periods:
-                reasons.append("limit_periods must list at least one period")
-            starts = [period["startPeriod"] for period in periods]
-            if starts and starts[0] != 0:
-                reasons.append(f"the first period must start at 0, not {starts[0]}")
-            for previous, start in zip(starts, starts[1:]):
-                if start <= previous:
-                    reasons.append(f"startPeriod {start} does not come after {previous}")
         recurrency = data.get("limit_recurrency",
                               self.instance.limit_recurrency if self.instance else "")
         start = data.get("limit_start", self.instance.limit_start if self.instance else None)
         if recurrency and start is None:
-            reasons.append("a recurring limit needs limit_start (when the first day or week begins)")
-        if reasons:
-            raise serializers.ValidationError({"limit_periods": reasons})
+            raise serializers.ValidationError({"limit_start": [
+                "a recurring limit needs limit_start (when the first day or week begins)"]})
         return data
-
-    def _periods(self, data):
-        if "limit_periods" in data:
-            data["limit_periods"] = [{"startPeriod": p["startPeriod"], "limit": p["limit"]}
-                                     for p in data["limit_periods"]]
-        return data
-
-    def create(self, validated_data):
-        return super().create(self._periods(validated_data))
-
-    def update(self, instance, validated_data):
-        return super().update(instance, self._periods(validated_data))
 
 
 class SiteAllocationSerializer(ModelSerializer):
