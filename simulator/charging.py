@@ -237,6 +237,18 @@ class SmartCharging:
             found.setdefault(held.evse_id, []).append(held.profile)
         return found
 
+    def snapshot(self):
+        """What the station holds and draws now, for tests: {evse id: {profiles, limit_w, phases,
+        power_w}}; EVSE 0 is the station (its limit caps the sum, its power is the sum)."""
+        self.reevaluate()
+        held = self.profiles_by_evse()
+        found = {0: {"profiles": held.get(0, []), "limit_w": self.station_limit_w, "phases": None,
+                     "power_w": sum(evse.meter.power_w for evse in self.station.evses)}}
+        for evse in self.station.evses:
+            found[evse.evse_id] = {"profiles": held.get(evse.evse_id, []), "limit_w": evse.limit_w,
+                                   "phases": evse.phases, "power_w": evse.meter.power_w}
+        return found
+
     # --- composite schedules ----------------------------------------------------------------
 
     def composite(self, evse_id, start, duration, unit):

@@ -145,6 +145,7 @@ class SimulatedStation:
         # The car the next session on an EVSE brings (evse id -> EV); else one from the profile.
         self.next_ev = {}
         self.ev_messages = []  # (action, request, answer) an ISO 15118 car sent, for tests
+        self._sessions_closing = 0
         self._token_prefix = f"04{zlib.crc32(identity.encode()):08X}"
         self.ws = None
         self.accepted = False
@@ -293,7 +294,8 @@ class SimulatedStation:
         for session in self.sessions():
             session.request_stop(reason)
         deadline = time.monotonic() + within
-        while self.sessions() and time.monotonic() < deadline:
+        # Until each session has said its last (the status after the stop, too).
+        while (self.sessions() or self._sessions_closing) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
 
     def _set_offline(self):
@@ -502,6 +504,7 @@ class SimulatedStation:
         )
         evse.session = session
         evse.remote_start = None
+        self._sessions_closing += 1
         try:
             if not await self.dialect.begin_session(session):
                 self.stats.count("sessions_refused")
@@ -537,6 +540,7 @@ class SimulatedStation:
             logger.info("%s: session aborted: %r", self.identity, error)
             return None
         finally:
+            self._sessions_closing -= 1
             session.charging = False
             if evse.session is session:
                 evse.session = None

@@ -134,12 +134,14 @@ def test_a_recurring_period_boundary_takes_effect_at_once(api, simulator, simula
     remote_start(api, simulator, station, identity, version, id_token)
     started = whole_now() - timedelta(seconds=60)
     # Daily from a minute ago: 9 kW, then 1 kW from 3 s from now; a station-wide maximum.
-    push(api, identity, "ChargingStationMaxProfile", 0, [(0, 9000), (63, 1000)], kind="Recurring",
-         recurrency_kind="Daily", start=started)
+    row = push(api, identity, "ChargingStationMaxProfile", 0, [(0, 9000), (63, 1000)], kind="Recurring",
+               recurrency_kind="Daily", start=started)
     boundary = started + timedelta(seconds=63)
     limit, _, power = held_state(simulator, station)
     assert limit == 9000 and 1000 < power <= 9000
-    assert simulator.call(lambda: station.smart.station_limit_w) == 9000
+    held = simulator.call(station.smart.snapshot)
+    assert [p["id"] for p in held[0]["profiles"]] == [row["charging_profile_id"]] and held[1]["profiles"] == []
+    assert held[0]["limit_w"] == 9000 and held[0]["power_w"] == held[1]["power_w"]
     eventually(lambda: held_state(simulator, station)[0] == 1000, timeout=10)
     late = (datetime.now(UTC) - boundary).total_seconds()
     assert late < 1.0, late
