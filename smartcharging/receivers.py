@@ -6,7 +6,7 @@ from stations.signals import station_booted
 from transactions.signals import meter_values_stored, transaction_changed
 
 from . import actions
-from .actions import restore
+from .actions import remote_start_profiles, restore
 from .signals import ev_charging_needs_received
 
 # A remote start's answer settles the TxProfile it carried, as SetChargingProfile's would (K05).
@@ -51,3 +51,9 @@ def reallocate_on_power(sender, transaction, rows, **kwargs):
 @receiver(station_booted, dispatch_uid="smartcharging.site_member_booted")
 def refit_member_after_boot(sender, station, **kwargs):
     actions.member_booted(station.pk)
+
+
+@receiver(transaction_changed, dispatch_uid="smartcharging.link_remote_start_profile")
+def link_remote_start_profile(sender, transaction, **kwargs):
+    if transaction.remote_start_id is not None and transaction.state == "Active":
+        remote_start_profiles.link_transaction(transaction)
