@@ -213,10 +213,11 @@ def profile_clear(request, identity, pk):
 
 # --- sites ----------------------------------------------------------------------------------------
 
-def site_limit(site, start, duration):
-    """The site's limit over [start, +duration s) in W: [{start_period, limit}] (limit None: no
-    limit in force), read from its limit schedule like a station-wide profile."""
-    periods = site.limit_periods or []
+def limit_schedule(site, start, duration):
+    """The site's limit schedule over [start, +duration s) in W, as written (no margin, no
+    look-ahead): [{start_period, limit}]. As the allocator reads it: without limit_start only
+    the first period applies, and outside the schedule the limit is 0."""
+    periods = site.limit_periods if site.limit_start else site.limit_periods[:1]
     try:
         schedule = composite.ChargingSchedule(
             start_schedule=site.limit_start or start, duration=None, unit=site.limit_unit,
@@ -231,14 +232,13 @@ def site_limit(site, start, duration):
             voltage=site.voltage, default_number_phases=site.number_phases,
             tz=timezone.get_default_timezone())
     except (KeyError, TypeError, ValueError):
-        return []  # no usable schedule: shown as no limit
-    return [{"start_period": period.start_period, "limit": period.limit}
-            for period in result.periods]
+        return [{"start_period": 0, "limit": 0.0}]  # no usable schedule: the allocator gives 0
+    return [{"start_period": period.start_period,
+             "limit": 0.0 if period.limit is None else period.limit} for period in result.periods]
 
 
 def _limit_now(site, now):
-    periods = site_limit(site, now, 1)
-    return periods[0]["limit"] if periods else None
+    return limit_schedule(site, now, 1)[0]["limit"]
 
 
 @login_required
@@ -261,24 +261,20 @@ def site_list(request):
 def site_detail(request, pk):
     site = get_object_or_404(Site, pk=pk)
     now = timezone.now()
-    allocations = list(SiteAllocation.objects.filter(site=site)
-                       .select_related("station", "transaction")
-                       .order_by("station__identity", "evse_id"))
-    limit = site_limit(site, now, COMPOSITE_SECONDS)
-    limit_now = limit[0]["limit"] if limit else None
-    usable_now = (limit_now * (1 - site.safety_margin_percent / 100)
-                  if limit_now is not None else None)
-    held = sum(allocation.held for allocation in allocations)
+    live = actions.site_live(site)
+    allocations = sorted(live["allocations"], key=lambda row: (row.station.identity, row.evse_id))
+    limit = limit_schedule(site, now, COMPOSITE_SECONDS)
     members = site.members.select_related("station").order_by("station__identity")
     return render(request, "smartcharging/site_detail.html", {
-        "site": site, "allocations": allocations, "members": members,
-        "limit_now": limit_now, "usable_now": usable_now, "held": held,
+        "site": site, "allocations": allocations, "members": members, "live": live,
+        "limit_now": limit[0]["limit"],
         "sessions": sum(1 for allocation in allocations if allocation.transaction_id),
         "chart_data": {
             "site": site.pk,
             "limit": {"start": _iso(now), "duration": COMPOSITE_SECONDS, "periods": limit},
-            "limit_now": limit_now,
-            "usable_now": usable_now,
+            "limit_now": limit[0]["limit"],
+            # What the allocator shares out now: less the margin, the lowest looked ahead.
+            "usable_now": live["limit"],
             "allocations": [{
                 "label": f"{allocation.station.identity} / {allocation.evse_id}",
                 "held": allocation.held, "target": allocation.target,

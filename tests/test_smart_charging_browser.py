@@ -1,19 +1,17 @@
 """Smart-charging pages in a browser: the station panel's charts (data points as computed), the
 station's own composite drawn beside the computed one, the editor's period rows and reasons, and
 the site page following reallocations live."""
-import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from csms.ocpp import bridge
-from smartcharging.models import ChargingProfile, Site, SiteAllocation, SiteMember
-from stations.actions import DASHBOARD_GROUP
+from smartcharging.models import ChargingProfile
 from stations.models import Station
-from tests import environment
 from tests.browser_helpers import in_thread, screenshot, wait_live
+from tests.helpers import eventually
+from tests.site_helpers import SiteLedger, add_member, create_site
 
 # The dashboard fixtures, shared by name.
 
@@ -120,42 +118,35 @@ def test_editor_adds_rows_and_shows_every_reason(page, connect_station, identity
         station__identity=identity).exists())
 
 
-def make_site(identity):
-    station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
-    # Disabled: the allocator's own rounds (beat) leave its rows to this test.
-    site = Site.objects.create(name=f"Depot {uuid.uuid4().hex[:6]}", enabled=False,
-                               limit_periods=[{"startPeriod": 0, "limit": 30000}])
-    SiteMember.objects.create(site=site, station=station)
-    SiteAllocation.objects.create(site=site, station=station, evse_id=1, target=20000,
-                                  held=20000, state="held")
-    return site
-
-
-def reallocated(site):
-    """What a reallocation round leaves: the first EVSE lowered, a second one started."""
-    station = Station.objects.get(site_membership__site=site)
-    SiteAllocation.objects.filter(site=site, evse_id=1).update(target=12000, held=12000)
-    SiteAllocation.objects.create(site=site, station=station, evse_id=2, target=15000, held=15000,
-                                  state="pending")
-
-
-@pytest.mark.skipif(environment.BACKEND != "services",
-                    reason="the test process reaches the server's channel layer only over Redis")
-def test_site_page_follows_reallocations_live(page, identity):
-    site = in_thread(make_site, identity)
-    page.goto(f"/sites/{site.pk}/")
+def test_site_page_follows_reallocations_live(page, api, connect_station, identity):
+    # A real site: each station that joins gets a reallocation round (fallback TxDefaultProfile),
+    # after which the server pushes site.update and the page re-reads itself.
+    ledger = SiteLedger()
+    site = create_site(api, 22080.0)
+    page.goto(f"/sites/{site['id']}/")
     wait_live(page)
+    page.evaluate("window.notReloaded = true")  # a reload would drop this marker
+    expect(page.locator("#site-allocations tr.empty")).to_have_count(1)
     bars = "#site-allocation-chart"
-    assert chart_labels(page, bars) == [f"{identity} / 1 idle", "limit"]
-    assert chart_points_bar(page, bars) == [[20000], [30000]]
-    assert [y for _, y in chart_points(page, "#site-limit-chart")] == [30000, 30000]
+    assert chart_points_bar(page, bars) == [[22080]]
+    assert [y for _, y in chart_points(page, "#site-limit-chart")] == [22080, 22080]
 
-    in_thread(reallocated, site)
-    in_thread(bridge.group_send, DASHBOARD_GROUP, {"type": "site.update", "site": site.pk})
-    expect(page.locator("#site-allocations tbody tr")).to_have_count(2)
-    expect(page.locator("#site-held")).to_have_text("27000 W")
-    assert chart_points_bar(page, bars) == [[12000], [15000], [30000]]
-    assert chart_labels(page, bars)[1] == f"{identity} / 2 idle"
+    first = ledger.attach(connect_station(f"{identity}-a"), maximum=22080.0)
+    add_member(api, site, first.identity, evse_max_power=22080.0)
+    row = page.locator("#site-allocations tbody tr[data-allocation]")
+    expect(row).to_have_count(1)
+    expect(row.first.locator(".held")).to_have_text("22080")
+    expect(page.locator("#site-held")).to_have_text("22080 W")
+
+    second = ledger.attach(connect_station(f"{identity}-b", "1.6"), maximum=22080.0)
+    add_member(api, site, second.identity, evse_max_power=22080.0)
+    # Two idle EVSEs share the limit: the first is lowered to 11040 W, the second gets as much.
+    expect(row).to_have_count(2)
+    expect(row.nth(0).locator(".held")).to_have_text("11040")
+    expect(row.nth(1).locator(".held")).to_have_text("11040")
+    eventually(lambda: chart_points_bar(page, bars) == [[11040], [11040], [22080]])
+    assert chart_labels(page, bars) == [f"{identity}-a / 1 idle", f"{identity}-b / 1 idle", "limit"]
+    assert page.evaluate("window.notReloaded") is True
     screenshot(page, "site-page")
 
 

@@ -227,8 +227,9 @@ def test_asking_an_offline_station_still_shows_the_computed_composite(operator_c
 
 @pytest.fixture
 def site():
+    # Disabled: no reallocation round rewrites the rows this test made.
     site = Site.objects.create(name=f"Car park {uuid.uuid4().hex[:6]}", limit_unit="W",
-                               limit_periods=[{"startPeriod": 0, "limit": 50000}],
+                               enabled=False, limit_periods=[{"startPeriod": 0, "limit": 50000}],
                                safety_margin_percent=10)
     stations = [Station.objects.create(identity=f"CS-{uuid.uuid4().hex[:10]}", ocpp_version=v)
                 for v in ("2.0.1", "1.6")]
@@ -256,12 +257,13 @@ def test_site_page(operator_client, site):
     answer = operator_client.get(f"/sites/{site.pk}/")
     assert answer.status_code == 200
     html = answer.content.decode()
-    assert "45000 W" in html  # usable after the 10 % margin
+    assert "45000 W" in html  # shared out after the 10 % margin
     data = chart_data(html, "site-chart-data")
     assert data["limit_now"] == 50000 and data["usable_now"] == 45000
     assert data["limit"]["periods"] == [{"start_period": 0, "limit": 50000.0}]
     assert sorted(a["held"] for a in data["allocations"]) == [18000, 22000]
     assert html.count("data-allocation=") == 2 and "pending" in html
+    assert 'id="site-held">40000 W' in html
     assert operator_client.get("/sites/999999/").status_code == 404
 
 

@@ -289,11 +289,10 @@
     const allocation = data.allocations.map((a, i) => ({
       label: a.label + (a.transaction ? " tx " + a.transaction : " idle"), data: [a.held],
       stack: "held", backgroundColor: COLORS[i % COLORS.length]}));
-    if (data.limit_now !== null) allocation.push({label: "limit", data: [data.limit_now], stack: "limit",
-                                                  backgroundColor: "rgba(192, 57, 43, 0.25)",
-                                                  borderColor: COLORS[4], borderWidth: 2});
-    if (data.usable_now !== null && data.usable_now !== data.limit_now) {
-      allocation.push({label: "usable (margin)", data: [data.usable_now], stack: "usable",
+    allocation.push({label: "limit", data: [data.limit_now], stack: "limit",
+                     backgroundColor: "rgba(192, 57, 43, 0.25)", borderColor: COLORS[4], borderWidth: 2});
+    if (data.usable_now !== data.limit_now) {
+      allocation.push({label: "shared out (margin, look-ahead)", data: [data.usable_now], stack: "usable",
                        backgroundColor: "rgba(183, 121, 31, 0.25)", borderColor: COLORS[7], borderWidth: 2});
     }
     draw(document.getElementById("site-allocation-chart"), {
