@@ -1,6 +1,6 @@
 """Dashboard pages of smart charging: the station page's panel (profiles and composite schedules as
 charts, the station's own composite beside the computed one), the profile editor, and sites."""
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +19,7 @@ from stations.models import Station
 from . import actions, commands, composite
 from .actions.schedules import compare_composites, computed_composite, reported_composite
 from .forms import ChargingProfileForm, period_formset, profile_data
-from .models import ChargingProfile, Site, SiteAllocation
+from .models import ChargingProfile, EVChargingNeeds, EVChargingSchedule, Site, SiteAllocation
 
 # A command's answer usually arrives within this; later ones show up on the station page.
 COMMAND_WAIT_SECONDS = 1.5
@@ -47,10 +47,13 @@ def _station_panel_url(station):
 def station_evse_ids(station, profile_evse_ids=()):
     """EVSE 0 (the station) and every EVSE (1.6: connector) the CSMS knows of or holds profiles
     for, in order."""
+    # The station page prefetched these (no query then); elsewhere they are read.
     if station.ocpp_version == OCPP16:
-        known = station.connectors.values_list("connector_id", flat=True)
+        connectors = getattr(station, "station_connectors", None)
+        known = ([connector.connector_id for connector in connectors] if connectors is not None
+                 else station.connectors.values_list("connector_id", flat=True))
     else:
-        known = station.evses.values_list("evse_id", flat=True)
+        known = [evse.evse_id for evse in station.evses.all()]
     ids = {0, *known, *profile_evse_ids}
     return sorted(ids)[:PANEL_EVSES + 1]
 
@@ -100,9 +103,46 @@ def station_composites(request, identity):
     start = timezone.now()
     profiled = ChargingProfile.objects.filter(station=station).order_by().values_list(
         "evse_id", flat=True).distinct()
-    return JsonResponse({"composites": [
-        computed_composite(station, evse_id, start, COMPOSITE_SECONDS)
-        for evse_id in station_evse_ids(station, profiled)]})
+    chosen = ev_schedules(station, start)
+    evse_ids = station_evse_ids(station, [*profiled, *(ev["evse_id"] for ev in chosen)])
+    return JsonResponse({
+        "composites": [computed_composite(station, evse_id, start, COMPOSITE_SECONDS)
+                       for evse_id in evse_ids],
+        "ev_schedules": chosen,
+        "ev_needs": ev_needs(station),
+    })
+
+
+def _latest_per_evse(rows):
+    latest = {}
+    for row in rows:  # newest first
+        latest.setdefault(row.evse_id, row)
+    return [latest[evse_id] for evse_id in sorted(latest)]
+
+
+def ev_schedules(station, now):
+    """The latest schedule each EV chose (NotifyEVChargingSchedule) still running or to come."""
+    rows = EVChargingSchedule.objects.filter(
+        station=station, time_base__gte=now - timedelta(days=1)).order_by("-id")[:50]
+    schedules = []
+    for row in _latest_per_evse(rows):
+        schedule = row.charging_schedule or {}
+        schedules.append({
+            "evse_id": row.evse_id, "schedule_start": _iso(row.time_base),
+            "duration": schedule.get("duration"),
+            "charging_rate_unit": schedule.get("chargingRateUnit"),
+            "periods": [{"start_period": period.get("startPeriod", 0), "limit": period.get("limit")}
+                        for period in schedule.get("chargingSchedulePeriod") or []],
+        })
+    return schedules
+
+
+def ev_needs(station):
+    """What the EV on each EVSE last asked for (NotifyEVChargingNeeds) and the answer."""
+    rows = EVChargingNeeds.objects.filter(station=station).order_by("-id")[:50]
+    return [{"evse_id": row.evse_id, "requested_energy_transfer": row.requested_energy_transfer,
+             "departure_time": _iso(row.departure_time), "answer_status": row.answer_status,
+             "received_at": _iso(row.received_at)} for row in _latest_per_evse(rows)]
 
 
 @login_required

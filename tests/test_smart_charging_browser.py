@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from smartcharging.models import ChargingProfile
+from smartcharging.models import ChargingProfile, EVChargingNeeds, EVChargingSchedule
 from stations.models import Station
 from tests.browser_helpers import in_thread, screenshot, wait_live
 from tests.helpers import eventually
@@ -32,6 +32,13 @@ def chart_labels(page, selector):
 
 def make_profile(identity, start):
     station = Station.objects.get(identity=identity)
+    # The EV on EVSE 1 chose 20 A from now (NotifyEVChargingSchedule).
+    EVChargingSchedule.objects.create(
+        station=station, evse_id=1, time_base=start + timedelta(minutes=30), charging_schedule={
+            "id": 1, "chargingRateUnit": "A", "duration": 3600,
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 20}]})
+    EVChargingNeeds.objects.create(station=station, evse_id=1, requested_energy_transfer="DC",
+                                   charging_needs={}, answer_status="Accepted")
     return ChargingProfile.objects.create(
         station=station, evse_id=1, charging_profile_id=5, stack_level=0,
         purpose="TxDefaultProfile", kind="Absolute", state="installed",
@@ -52,7 +59,9 @@ def test_station_panel_draws_profiles_and_composites(page, connect_station, iden
     points = chart_points(page, f'canvas[data-profile-chart="{profile.pk}"]')
     assert points == [(0, 32), (3600, 32), (3600, 16), (7200, 16)]  # the last shown for 1 h
     # The composite per EVSE over 24 h: the station (no limit), EVSE 1 from 32 A to 16 A.
-    assert chart_labels(page, "#composite-chart") == ["station (A)", "EVSE 1 (A)"]
+    assert chart_labels(page, "#composite-chart") == ["station (A)", "EVSE 1 (A)", "EV on EVSE 1 (A)"]
+    assert [y for _, y in chart_points(page, "#composite-chart", 2)] == [20, 20]
+    expect(page.locator("#ev-needs")).to_contain_text("EV on EVSE 1: DC — answered Accepted")
     evse_1 = chart_points(page, "#composite-chart", 1)
     assert [y for _, y in evse_1] == [32, 32, 16, 16]
     # 30 min left of the first period (the page is drawn a moment after the profile is made).

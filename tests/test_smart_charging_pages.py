@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from smartcharging.models import ChargingProfile, Site, SiteAllocation, SiteMember
+from smartcharging.models import (
+    ChargingProfile, EVChargingNeeds, EVChargingSchedule, Site, SiteAllocation, SiteMember,
+)
 from stations.models import Station
 
 # The dashboard fixtures, shared by name.
@@ -104,6 +106,26 @@ def test_station_panel_lists_profiles_and_the_computed_composite(operator_client
         (p["start_period"], p["limit"]) for p in evse_1["periods"]]
     assert (first, first_limit, second_limit) == (0, 32.0, 16.0) and 1797 <= second <= 1800
     assert composites[0]["periods"][0]["limit"] is None
+
+
+def test_composites_carry_what_the_evs_asked_and_chose(operator_client, identity):
+    station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
+    now = timezone.now().replace(microsecond=0)
+    EVChargingNeeds.objects.create(station=station, evse_id=2, requested_energy_transfer="AC_three_phase",
+                                   departure_time=now + timedelta(hours=3), charging_needs={},
+                                   answer_status="Accepted")
+    for limit in (10, 20):  # the latest counts
+        EVChargingSchedule.objects.create(station=station, evse_id=2, time_base=now, charging_schedule={
+            "id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": limit}, {"startPeriod": 600, "limit": 6}]})
+    body = operator_client.get(f"/stations/{identity}/composite-schedules/").json()
+    assert [c["evse_id"] for c in body["composites"]] == [0, 2]  # drawn beside its composite
+    assert body["ev_schedules"] == [{
+        "evse_id": 2, "schedule_start": now.isoformat().replace("+00:00", "Z"), "duration": None,
+        "charging_rate_unit": "A", "periods": [{"start_period": 0, "limit": 20},
+                                               {"start_period": 600, "limit": 6}]}]
+    assert [(n["evse_id"], n["requested_energy_transfer"], n["answer_status"])
+            for n in body["ev_needs"]] == [(2, "AC_three_phase", "Accepted")]
 
 
 def test_editor_lists_every_reason_and_sends_nothing(operator_client, identity):

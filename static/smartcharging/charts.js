@@ -96,18 +96,41 @@
   // --- the station page's panel --------------------------------------------------------------
   function evseLabel(evseId) { return evseId ? "EVSE " + evseId : "station"; }
 
-  function drawComposites(composites) {
+  function drawComposites(composites, evSchedules) {
     const canvas = document.getElementById("composite-chart");
     const units = new Set(composites.map((c) => c.charging_rate_unit));
-    const datasets = composites.map((c, i) => line(
-      evseLabel(c.evse_id) + " (" + c.charging_rate_unit + ")", compositeSteps(c), COLORS[i % COLORS.length]));
+    const color = {};
+    const datasets = composites.map((c, i) => {
+      color[c.evse_id] = COLORS[i % COLORS.length];
+      return line(evseLabel(c.evse_id) + " (" + c.charging_rate_unit + ")", compositeSteps(c), color[c.evse_id]);
+    });
+    // What the EV chose (ISO 15118), dotted in its EVSE's colour, clipped to the chart's window.
+    (evSchedules || []).forEach((schedule) => {
+      datasets.push(line("EV on " + evseLabel(schedule.evse_id) + " (" + schedule.charging_rate_unit + ")",
+                         compositeSteps(schedule), color[schedule.evse_id] || COLORS[8],
+                         {borderDash: [2, 3], borderWidth: 2}));
+    });
     draw(canvas, {
       type: "line", data: {datasets: datasets},
       options: {parsing: false, interaction: {mode: "nearest", intersect: false},
                 plugins: {tooltip: {callbacks: {title: tooltipTime}}},
-                scales: {x: timeAxis("UTC", datasets), y: limitAxis(units.size === 1 ? [...units][0] : "")}},
+                scales: {x: timeAxis("UTC", datasets.slice(0, composites.length)),
+                         y: limitAxis(units.size === 1 ? [...units][0] : "")}},
     });
     canvas.dataset.drawn = "true";
+  }
+  function showEvNeeds(needs) {
+    const list = document.getElementById("ev-needs");
+    if (!list || !needs || !needs.length) return;
+    list.innerHTML = "";
+    needs.forEach((n) => {
+      const item = document.createElement("li");
+      item.textContent = "EV on " + evseLabel(n.evse_id) + ": " + n.requested_energy_transfer +
+        (n.departure_time ? ", leaving " + n.departure_time.slice(0, 16).replace("T", " ") + " UTC" : "") +
+        " — answered " + n.answer_status;
+      list.appendChild(item);
+    });
+    list.hidden = false;
   }
   // Read after the page: computing every EVSE's composite would slow the whole station page.
   function loadComposites() {
@@ -115,7 +138,7 @@
     if (!canvas) return;
     fetch(canvas.dataset.url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then((response) => (response.ok ? response.json() : Promise.reject(new Error(response.status))))
-      .then((body) => drawComposites(body.composites))
+      .then((body) => { drawComposites(body.composites, body.ev_schedules); showEvNeeds(body.ev_needs); })
       .catch(() => { document.getElementById("composite-fallback").style.display = "block"; });
   }
 
