@@ -161,3 +161,53 @@ def test_priorities_minimums_and_units(api, connect_station, identity):
                and tx_frames(ledger, 0, low.identity)[-1][6] == 6.0)
     assert tx_frames(ledger, 0, low.identity)[-1][5] == "A"
     assert ledger.highest_sum() <= 18000
+
+
+def test_a_lower_limit_period_is_in_force_before_it_begins(api, connect_station, identity):
+    from datetime import datetime, timedelta, timezone
+
+    ledger = SiteLedger()
+    start = datetime.now(timezone.utc).replace(microsecond=0)
+    # The lower period begins 66 s from now; rounds look 60 s ahead, so the beat lowers the
+    # session about 6 s from now, a minute before the period begins.
+    site = create_site(api, LIMIT, fallback_limit=2000, limit_start=start.isoformat(),
+                       limit_periods=[{"startPeriod": 0, "limit": LIMIT},
+                                      {"startPeriod": 66, "limit": LIMIT / 2}])
+    a = joined(api, connect_station, ledger, site, f"{identity}-a")
+    eventually(lambda: fallback_frames(ledger, 0, a.identity))
+    start_session(ledger, a)
+    eventually(lambda: tx_frames(ledger, 0, a.identity))
+    if datetime.now(timezone.utc) < start + timedelta(seconds=5):  # not on a slow machine
+        assert tx_frames(ledger, 0, a.identity)[0][4] == LIMIT
+        assert live(api, site)["next_change_at"] == (start + timedelta(seconds=6)).isoformat(
+        ).replace("+00:00", "Z")
+    eventually(lambda: tx_frames(ledger, 0, a.identity)[-1][4] == LIMIT / 2, timeout=40)
+    assert datetime.now(timezone.utc) < start + timedelta(seconds=66)
+
+
+def test_an_ev_drawing_less_leaves_its_share_to_the_others(api, connect_station, identity):
+    ledger = SiteLedger()
+    site = create_site(api, LIMIT, fallback_limit=2000)
+    a = joined(api, connect_station, ledger, site, f"{identity}-a")
+    b = joined(api, connect_station, ledger, site, f"{identity}-b")
+    eventually(lambda: fallback_frames(ledger, 0, b.identity))
+    quiet(api, site)
+    start_session(ledger, a)
+    transaction_b = start_session(ledger, b)
+    eventually(lambda: allocation_of(api, site, b.identity)["held"] == LIMIT / 2
+               and allocation_of(api, site, a.identity)["held"] == LIMIT / 2)
+    quiet(api, site)
+    mark = ledger.mark()
+    # B's EV draws 1 kW of its 11 kW: a reading well under its share makes a round that caps it
+    # at its draw plus the allocator's 1 kW headroom, and A gets the rest.
+    b.call("TransactionEvent", {
+        "eventType": "Updated", "timestamp": "2026-03-01T08:01:00Z", "seqNo": 1,
+        "triggerReason": "MeterValuePeriodic", "transactionInfo": {"transactionId": transaction_b},
+        "meterValue": [{"timestamp": "2026-03-01T08:01:00Z", "sampledValue": [
+            {"value": 1000, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}}]}]})
+    eventually(lambda: tx_frames(ledger, mark, a.identity))
+    quiet(api, site)
+    assert [(frame[1], frame[4]) for frame in tx_frames(ledger, mark)] == [
+        (b.identity, 2000.0), (a.identity, LIMIT - 2000)]
+    assert allocation_of(api, site, b.identity)["measured"] == 1000
+    assert ledger.highest_sum() <= LIMIT

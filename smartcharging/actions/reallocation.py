@@ -130,7 +130,7 @@ def _send_tx_profile(site, slot, limit, watts, frames, phase):
     row = slot.row
     same_transaction = row.profile_id and row.profile and \
         row.profile.transaction_id == slot.transaction.pk
-    data = {"evse_id": row.evse_id, "stack_level": _stack_level(slot.member.station),
+    data = {"evse_id": row.evse_id, "stack_level": slot.member.stack_level,
             "purpose": Purpose.TX, "kind": ChargingProfile.Kind.RELATIVE,
             "charging_profile_id": row.profile.charging_profile_id if same_transaction else None,
             "schedules": [{"chargingRateUnit": slot.unit,
@@ -157,7 +157,7 @@ def _send_tx_profile(site, slot, limit, watts, frames, phase):
 
 
 def _send_fallback(site, member, unit, limit, watts, frames, phase):
-    data = {"evse_id": 0, "stack_level": _stack_level(member.station),
+    data = {"evse_id": 0, "stack_level": member.stack_level,
             "purpose": Purpose.TX_DEFAULT, "kind": ChargingProfile.Kind.ABSOLUTE,
             "charging_profile_id": (member.fallback_profile.charging_profile_id
                                     if member.fallback_profile_id else None),
@@ -194,7 +194,7 @@ def _slots(site, members, running, fallback_w):
         SiteAllocation.objects.filter(pk__in=gone).delete()
     slots, created, changed = [], [], []
     for member in members:
-        unit = site_inputs.station_unit(member)
+        unit = member.unit
         evse_ids = set(member.evse_ids) | {place for (station_pk, place) in running
                                            if station_pk == member.station_id}
         for evse_id in sorted(evse_ids):
@@ -240,13 +240,14 @@ def _cut(increases, room):
     """Cut the wanted increases [(priority, key, wanted W)] to `room` W: higher priorities first,
     the rest shared in proportion within a priority. {key: W granted}."""
     granted = {}
+    room = max(room, 0.0)
     for priority in sorted({item[0] for item in increases}, reverse=True):
         tier = [item for item in increases if item[0] == priority]
         wanted = sum(item[2] for item in tier)
-        factor = 1.0 if wanted <= room else max(room, 0.0) / wanted
+        factor = 1.0 if wanted <= room else room / wanted
         for _, key, amount in tier:
             granted[key] = amount * factor
-        room -= min(wanted, max(room, 0.0))
+        room = max(room - wanted * factor, 0.0)
     return granted
 
 
@@ -255,9 +256,12 @@ def run_round(site, started):
     now = timezone.now()
     timings = {}
     limit_w, next_change = site_inputs.site_limit(site, now)
-    members = list(site.members.select_related("station", "fallback_profile"))
+    members = list(site.members.select_related("station", "fallback_profile").prefetch_related(
+        "station__evses", "station__connectors"))
     for member in members:
         member.evse_ids = site_inputs.member_evse_ids(member.station)
+        member.unit = site_inputs.station_unit(member)
+        member.stack_level = _stack_level(member.station)
     evse_count = sum(len(member.evse_ids) for member in members)
     fallback_w = site_inputs.fallback_watts(site, evse_count)
     running = site_inputs.running_transactions([member.station for member in members])
@@ -267,9 +271,8 @@ def run_round(site, started):
     # it holds and the fallback about to be sent.
     fallback_plan = {}
     for member in members:
-        unit = site_inputs.station_unit(member)
-        limit, watts = in_station_unit(fallback_w, unit, site)
-        fallback_plan[member.pk] = (unit, limit, watts)
+        limit, watts = in_station_unit(fallback_w, member.unit, site)
+        fallback_plan[member.pk] = (member.unit, limit, watts)
     idle = [slot for slot in slots if slot.transaction is None]
     busy = [slot for slot in slots if slot.transaction is not None]
     idle_sum = sum(max(slot.row.held, min(fallback_plan[slot.member.pk][2], slot.row.maximum))

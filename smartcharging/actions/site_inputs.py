@@ -60,21 +60,25 @@ def site_limit(site, now):
         # A schedule the API would have refused (set in the admin or the database): share nothing.
         logger.error("site %s: unusable limit schedule (%s); its limit counts as 0", site.pk, error)
         return 0.0, None
-    lookahead = settings.SMARTCHARGING_SITE_LOOKAHEAD_SECONDS
-    start = schedule.schedule_start
-    low = math.inf
-    next_change = None
+    lookahead = timedelta(seconds=settings.SMARTCHARGING_SITE_LOOKAHEAD_SECONDS)
+    spans = []  # (begins, ends or None, W)
     for index, period in enumerate(schedule.periods):
-        begins = start + timedelta(seconds=period.start_period)
-        ends = (start + timedelta(seconds=schedule.periods[index + 1].start_period)
+        begins = schedule.schedule_start + timedelta(seconds=period.start_period)
+        ends = (schedule.schedule_start + timedelta(seconds=schedule.periods[index + 1].start_period)
                 if index + 1 < len(schedule.periods) else None)
-        if period.start_period <= lookahead:
-            low = min(low, 0.0 if period.limit is None else period.limit)
-        # The looked-ahead minimum changes when a period enters the window, or leaves it.
-        for moment in (begins - timedelta(seconds=lookahead), ends):
-            if moment is not None and moment > now and (next_change is None or moment < next_change):
-                next_change = moment
-    return _margin(site, low if low != math.inf else 0.0), next_change
+        spans.append((begins, ends, 0.0 if period.limit is None else period.limit))
+
+    def lowest_from(moment):
+        return min((limit for begins, ends, limit in spans
+                    if begins <= moment + lookahead and (ends is None or ends > moment)),
+                   default=0.0)
+
+    low = lowest_from(now)
+    # The looked-ahead minimum can only change where a period enters the window or leaves it.
+    moments = sorted({moment for begins, ends, _ in spans for moment in (begins - lookahead, ends)
+                      if moment is not None and moment > now})
+    next_change = next((moment for moment in moments if lowest_from(moment) != low), None)
+    return _margin(site, low), next_change
 
 
 def lowest_limit(site):
