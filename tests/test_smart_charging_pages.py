@@ -13,6 +13,7 @@ from smartcharging.models import (
     ChargingProfile, EVChargingNeeds, EVChargingSchedule, Site, SiteAllocation, SiteMember,
 )
 from stations.models import Station
+from tests.helpers import eventually
 
 # The dashboard fixtures, shared by name.
 
@@ -178,6 +179,22 @@ def test_valid_profile_is_pushed_to_the_station(dashboard, connect_station, iden
                                   {"startPeriod": 3600, "limit": 16.0, "numberPhases": 1}]}]}}
     assert "SetChargingProfile #" in answer.text and "the station answered Accepted" in answer.text
     assert profile.command.source == "dashboard:operator"
+
+
+def test_16_station_max_profile_from_the_editor(dashboard, connect_station, identity):
+    station = connect_station(identity, "1.6")
+    station.answers["SetChargingProfile"] = {"status": "Rejected"}
+    answer = dashboard.submit(f"/stations/{identity}/charging-profiles/new/", editor_form(
+        evse_id="0", purpose="ChargingStationMaxProfile", kind="Recurring", recurrency_kind="Daily",
+        charging_rate_unit="W", stack_level="2", periods=[(0, 11000), (28800, 22000)]))
+    _, action, payload = station.next_call()
+    assert action == "SetChargingProfile" and payload["connectorId"] == 0
+    body = payload["csChargingProfiles"]
+    assert (body["chargingProfilePurpose"], body["chargingProfileKind"], body["recurrencyKind"],
+            body["stackLevel"]) == ("ChargePointMaxProfile", "Recurring", "Daily", 2)
+    assert body["chargingSchedule"]["chargingRateUnit"] == "W"
+    assert "the station answered Rejected" in answer.text
+    eventually(lambda: ChargingProfile.objects.get(station__identity=identity).state == "rejected")
 
 
 def test_clear_from_the_panel(dashboard, connect_station, identity):
