@@ -438,6 +438,12 @@ def reallocate_site(site_pk, due_only=False):
                           limit_next_change_at=next_change)
         Site.objects.filter(pk=site_pk).update(**fields)
         bridge.group_send(DASHBOARD_GROUP, {"type": "site.update", "site": site_pk})
+        # A trigger during the round found it running: the round it asked for follows now.
+        due = Site.objects.filter(pk=site_pk).values_list("reallocation_due_at", flat=True).first()
+        if due is not None:
+            from .sites import dispatch
+
+            dispatch(site_pk, max((due - timezone.now()).total_seconds(), 0.0))
     if summary["over_limit"]:
         logger.warning("site %s: stations held %.0f W for a %.0f W limit after the round",
                        site_pk, summary["held_sum"], summary["limit"])

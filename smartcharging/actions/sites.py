@@ -62,14 +62,9 @@ def _run_in_thread(site_pk):
 
 
 def run_due_round(site_pk):
-    """The debounced round, if it is still due and no other round runs; afterwards, a round
-    requested meanwhile is dispatched."""
-    summary = reallocate_site(site_pk, due_only=True)
-    site = Site.objects.filter(pk=site_pk).values("reallocation_due_at").first()
-    if site and site["reallocation_due_at"] is not None and summary is not None:
-        wait = (site["reallocation_due_at"] - timezone.now()).total_seconds()
-        dispatch(site_pk, max(wait, 0.0))
-    return summary
+    """The debounced round, if it is still due and no other round runs (that one dispatches
+    the next when it ends)."""
+    return reallocate_site(site_pk, due_only=True)
 
 
 def safety_pass(now=None):
