@@ -188,16 +188,13 @@ def _slots(site, members, running, fallback_w):
     dropped with their station), as Slots."""
     existing = {(row.station_id, row.evse_id): row
                 for row in site.allocations.select_related("profile")}
-    stations = {member.station_id for member in members}
-    gone = [row.pk for key, row in existing.items() if key[0] not in stations]
-    if gone:
-        SiteAllocation.objects.filter(pk__in=gone).delete()
-    slots, created, changed = [], [], []
+    slots, created, changed, kept = [], [], [], set()
     for member in members:
         unit = member.unit
         evse_ids = set(member.evse_ids) | {place for (station_pk, place) in running
                                            if station_pk == member.station_id}
         for evse_id in sorted(evse_ids):
+            kept.add((member.station_id, evse_id))
             maximum = site_inputs.evse_maximum(member, evse_id, fallback_w)
             transaction = running.get((member.station_id, evse_id))
             row = existing.get((member.station_id, evse_id))
@@ -231,6 +228,10 @@ def _slots(site, members, running, fallback_w):
             slots.append(Slot(row, member, transaction, unit))
     fields = ["station", "maximum", "transaction", "profile", "sent_limit", "sent_unit", "held",
               "target", "measured", "state", "priority"]
+    # Rows of stations that left, or of EVSEs the station no longer has.
+    gone = [row.pk for key, row in existing.items() if key not in kept]
+    if gone:
+        SiteAllocation.objects.filter(pk__in=gone).delete()
     SiteAllocation.objects.bulk_create(created)
     SiteAllocation.objects.bulk_update(changed, fields)
     return slots
@@ -281,7 +282,8 @@ def run_round(site, started):
     # A station that refused or did not answer last time keeps its count; it is asked again.
     stuck = [slot for slot in busy if slot.row.state in (State.REJECTED, State.UNANSWERED)
              and slot.row.sent_limit is not None]
-    normal = [slot for slot in busy if slot not in stuck]
+    stuck_rows = {id(slot) for slot in stuck}
+    normal = [slot for slot in busy if id(slot) not in stuck_rows]
     stuck_sum = sum(slot.row.held for slot in stuck)
     demands = [site_inputs.demand_of(slot.row, slot.transaction, slot.row.maximum,
                                      slot.row.previous, site) for slot in normal]
@@ -355,7 +357,10 @@ def run_round(site, started):
     room = limit_w - held_sum
     wanted = [(slot.row.priority, ("tx", index), watts - slot.row.held)
               for index, (slot, limit, watts) in enumerate(raise_later) if watts > slot.row.held]
-    # Fallbacks rise last: below every transaction's priority.
+    # Fallbacks rise last: below every transaction's priority. A session without an accepted
+    # TxProfile draws on the fallback too, so a member with one keeps its fallback this round.
+    unsettled = {slot.member.pk for slot in busy if slot.row.state != State.HELD}
+    fallback_raise = [member for member in fallback_raise if member.pk not in unsettled]
     lowest = min([slot.row.priority for slot in busy] + [0]) - 1
     for member in fallback_raise:
         count = sum(1 for slot in idle if slot.member.pk == member.pk)
