@@ -127,9 +127,10 @@ class SmartCharging201(SmartChargingCalls):
         ev_max_w = min(ev.max_power_w or station.profile.max_power_w, station.profile.max_power_w)
         payload = charging_needs(evse.evse_id, ev_max_w, duration_s, ev.energy_transfer, ev.max_schedule_tuples)
         session.departure_s = duration_s
+        # Only a profile held before: one arriving from now on is answered when it arrives.
+        held = station.smart.held.select(evse_id=evse.evse_id, purpose=TX)
         answer = await station.call("NotifyEVChargingNeeds", payload)
         station.ev_messages.append(("NotifyEVChargingNeeds", payload, answer))
-        held = station.smart.held.select(evse_id=evse.evse_id, purpose=TX)
         if held and evse.session is session:
             await self.notify_ev_charging_schedule(session, held[0].profile)
 

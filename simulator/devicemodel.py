@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from .station import now_iso
+from .calls import now_iso
 
 
 @dataclass

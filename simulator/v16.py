@@ -3,8 +3,8 @@
 import asyncio
 from datetime import UTC, datetime
 
+from .calls import CommandError, iso_ms, now_iso
 from .charging_dialects import SmartCharging16, profile_201
-from .station import CommandError, iso_ms, now_iso
 
 # 2.0.1-style stop reasons used inside the simulator -> 1.6 StopTransaction reasons.
 STOP_REASONS = {

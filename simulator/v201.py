@@ -3,9 +3,9 @@
 import asyncio
 from datetime import UTC, datetime
 
-from .devicemodel import DeviceModel
+from .calls import CommandError, iso_ms, now_iso
 from .charging_dialects import SmartCharging201
-from .station import CommandError, iso_ms, now_iso
+from .devicemodel import DeviceModel
 
 # The reason a session ended, as 2.0.1 names it, and the trigger that goes with it.
 STOP_TRIGGERS = {

@@ -144,7 +144,7 @@ def test_a_recurring_period_boundary_takes_effect_at_once(api, simulator, simula
     assert held[0]["limit_w"] == 9000 and held[0]["power_w"] == held[1]["power_w"]
     eventually(lambda: held_state(simulator, station)[0] == 1000, timeout=10)
     late = (datetime.now(UTC) - boundary).total_seconds()
-    assert late < 1.0, late
+    assert late < 2.0, late  # a timer at the boundary, not the next meter value (30 s)
     assert held_state(simulator, station)[2] <= 1000
 
 
@@ -282,8 +282,9 @@ def test_an_iso15118_car_reports_its_needs_and_picks_a_schedule(api, simulator, 
     periods = chosen.charging_schedule["chargingSchedulePeriod"]
     assert chosen.evse_id == 1 and chosen.charging_schedule["chargingRateUnit"] == "W"
     assert [p["limit"] for p in periods] == [7000, 5000, 3000], periods
-    sent = simulator.call(lambda: [action for action, _, _ in station.ev_messages])
-    assert sent == ["NotifyEVChargingNeeds", "NotifyEVChargingSchedule", "NotifyEVChargingSchedule"]
+    # Once each answer is in: the car sent its needs once and one schedule per TxProfile.
+    eventually(lambda: simulator.call(lambda: [action for action, _, _ in station.ev_messages])
+               == ["NotifyEVChargingNeeds", "NotifyEVChargingSchedule", "NotifyEVChargingSchedule"])
 
 
 # --- the pure pieces ---------------------------------------------------------------------------
