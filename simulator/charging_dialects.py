@@ -1,10 +1,10 @@
 """Smart-charging calls as each OCPP version words them, answered from the station's SmartCharging
 (charging.py): Set/Clear/GetChargingProfile(s), GetCompositeSchedule, ISO 15118 car messages."""
 
+from datetime import UTC, datetime
+
 from .charging import TX, iso
 from .ev import charging_needs, pick_schedule
-
-PURPOSE_16 = {"ChargingStationMaxProfile": "ChargePointMaxProfile"}
 
 
 def profile_201(profile_16):
@@ -73,6 +73,7 @@ class SmartCharging201(SmartChargingCalls):
     def on_GetChargingProfiles(self, payload):
         criteria = payload.get("chargingProfile") or {}
         ids, sources = criteria.get("chargingProfileId"), criteria.get("chargingLimitSource")
+        self.station.smart.held.drop_expired(datetime.now(UTC))
         found = self.station.smart.held.select(
             profile_ids=None if ids is None else set(ids),
             evse_id=payload.get("evseId"),

@@ -3,6 +3,7 @@ stays under the composite limit, recurring and relative profiles take effect on 
 the cap, their own composite equals the CSMS's, GetChargingProfiles reports reconcile, a reboot may
 lose them, and an ISO 15118 car reports its needs and picks a schedule."""
 
+import argparse
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from csms.models import MessageLogEntry
 from csms.ocpp.schemas import REQUEST, describe_errors
 from simulator.charging import fair_share
+from simulator.cli import add_arguments, profile_from
 from simulator.ev import charging_needs, pick_schedule
 from smartcharging.composite import ChargingProfile as CompositeProfile
 from smartcharging.composite import ChargingSchedule, Period, compute_composite_schedule
@@ -316,3 +318,15 @@ def test_the_chosen_schedule_stays_within_the_profile(limits, ev_max, tuples):
         allowed = min(limits[second // 60], ev_max)
         in_force = [p for p in chosen if p["startPeriod"] <= second][-1]
         assert in_force["limit"] <= allowed
+
+
+def test_the_command_line_options_reach_the_profile():
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    profile = profile_from(vars(parser.parse_args([
+        "--ev-max-power", "7400", "--iso15118-share", "0.5", "--iso15118-transfer", "DC",
+        "--forget-profiles-on-reboot", "--meter-current"])))
+    assert (profile.ev_max_power_w, profile.iso15118_share, profile.iso15118_energy_transfer,
+            profile.keep_profiles_on_reboot, profile.meter_current) == (7400, 0.5, "DC", False, True)
+    default = profile_from(vars(parser.parse_args([])))
+    assert default.keep_profiles_on_reboot and default.iso15118_share == 0 and default.ev_max_power_w is None
