@@ -91,6 +91,29 @@ def test_station_panel_draws_profiles_and_composites(page, connect_station, iden
     screenshot(page, "smart-charging-panel")
 
 
+def test_panel_follows_a_profile_pushed_meanwhile(page, api, connect_station, identity):
+    station = connect_station(identity, "2.0.1")
+    station.answers["SetChargingProfile"] = {"status": "Accepted"}
+    page.goto(f"/stations/{identity}/")
+    page.wait_for_selector('#composite-chart[data-drawn="true"]', state="attached")
+    page.evaluate("window.notReloaded = true")
+    expect(page.locator("#charging-profiles tr[data-profile]")).to_have_count(0)
+    pushed = api.post("/charging-profiles/", json={
+        "station": identity, "evse_id": 0, "stack_level": 1, "purpose": "ChargingStationMaxProfile",
+        "kind": "Absolute", "schedules": [{
+            "chargingRateUnit": "W", "startSchedule": timezone.now().isoformat(),
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000}]}]})
+    assert pushed.status_code == 201, pushed.text
+    row = page.locator(f'#charging-profiles tr[data-profile="{pushed.json()["id"]}"]')
+    expect(row.locator(".badge")).to_have_text("installed")
+    # Its schedule is charted, and the station's composite now has the limit (in A: 7000 W on
+    # three phases of 230 V).
+    eventually(lambda: page.evaluate(
+        f"!!Chart.getChart(document.querySelector('canvas[data-profile-chart=\"{pushed.json()['id']}\"]'))"))
+    eventually(lambda: abs((chart_points(page, "#composite-chart", 0)[0][1] or 0) - 7000 / 690) < 0.01)
+    assert page.evaluate("window.notReloaded") is True
+
+
 def test_editor_adds_rows_and_shows_every_reason(page, connect_station, identity):
     connect_station(identity, "2.0.1")
     page.goto(f"/stations/{identity}/")
@@ -157,6 +180,20 @@ def test_site_page_follows_reallocations_live(page, api, connect_station, identi
     assert chart_labels(page, bars) == [f"{identity}-a / 1 idle", f"{identity}-b / 1 idle", "limit"]
     assert page.evaluate("window.notReloaded") is True
     screenshot(page, "site-page")
+
+
+def test_site_list_follows_reallocations_live(page, api, connect_station, identity):
+    ledger = SiteLedger()
+    site = create_site(api, 11000.0)
+    page.goto("/sites/")
+    wait_live(page)
+    row = page.locator(f'#sites tr[data-site="{site["id"]}"]')
+    expect(row.locator(".members")).to_have_text("0")
+    ledger.attach(connect_station(identity), maximum=22080.0)
+    add_member(api, site, identity, evse_max_power=22080.0)
+    expect(row.locator(".members")).to_have_text("1")
+    expect(row.locator(".allocated")).to_have_text("11000 W")
+    expect(row.locator(".limit-now")).to_have_text("11000 W")
 
 
 def chart_points_bar(page, selector):

@@ -213,11 +213,33 @@
     });
   }
 
+  // A profile changes state when the station answers a command; the station page re-reads its
+  // commands table as they finish, so a change there re-reads the panel.
+  function followCommands() {
+    const commands = document.querySelector("#commands tbody");
+    const heading = document.querySelector("h1[data-identity]");
+    if (!commands || !heading || !window.MutationObserver) return;
+    const refresh = liveRefresher(heading.dataset.url, (fresh) => {
+      const data = fresh.getElementById("smart-charging-data");
+      if (!data) return;
+      document.getElementById("smart-charging-data").textContent = data.textContent;
+      drawProfiles(JSON.parse(data.textContent));
+      loadComposites();
+    });
+    let timers = [];
+    // Once soon, and once more: the answer is applied to the profile just after the command.
+    new MutationObserver(() => {
+      timers.forEach(clearTimeout);
+      timers = [setTimeout(refresh, 300), setTimeout(refresh, 1500)];
+    }).observe(commands, {childList: true, subtree: true});
+  }
+
   function stationPanel() {
     const data = readJson("smart-charging-data");
     if (!data) return;
     loadComposites();
     drawProfiles(data);
+    followCommands();
     const form = document.getElementById("station-composite-form");
     if (!form) return;
     form.addEventListener("submit", (event) => {
@@ -326,23 +348,14 @@
     });
   }
 
-  function sitePage() {
-    const heading = document.querySelector("h1[data-site]");
-    if (!heading) return;
-    drawSite(readJson("site-chart-data"));
-    const liveState = document.getElementById("live-state");
-    function setLive(text, state) {
-      if (!liveState) return;
-      liveState.hidden = false;
-      liveState.textContent = text;
-      liveState.dataset.state = state;
-    }
+  // Re-reads `url` and swaps this page's [data-live] elements for the fresh ones (by id), then
+  // calls after(fresh document); a call while one is in flight causes one more after it.
+  function liveRefresher(url, after) {
     let refreshing = null;
     let again = false;
-    // Re-read the page and swap its live parts; pushes during a refresh cause one more.
     function refresh() {
       if (refreshing) { again = true; return refreshing; }
-      refreshing = fetch(heading.dataset.url, {credentials: "same-origin"})
+      refreshing = fetch(url, {credentials: "same-origin"})
         .then((response) => (response.ok ? response.text() : null))
         .then((html) => {
           if (!html) return;
@@ -351,12 +364,8 @@
             const replacement = fresh.getElementById(element.id);
             if (replacement) element.replaceWith(document.importNode(replacement, true));
           });
-          const data = fresh.getElementById("site-chart-data");
-          if (data) {
-            document.getElementById("site-chart-data").textContent = data.textContent;
-            drawSite(JSON.parse(data.textContent));
-          }
-          document.body.dataset.siteRefreshed = String(Number(document.body.dataset.siteRefreshed || 0) + 1);
+          if (after) after(fresh);
+          document.body.dataset.liveRefreshes = String(Number(document.body.dataset.liveRefreshes || 0) + 1);
         })
         .catch(() => {})
         .finally(() => {
@@ -365,6 +374,18 @@
         });
       return refreshing;
     }
+    return refresh;
+  }
+
+  // The dashboard's push socket, for the site pages (the station pages have dashboard.js's).
+  function listen(onMessage, onOpen) {
+    const liveState = document.getElementById("live-state");
+    function setLive(text, state) {
+      if (!liveState) return;
+      liveState.hidden = false;
+      liveState.textContent = text;
+      liveState.dataset.state = state;
+    }
     let retryDelay = 1000;
     function connect() {
       const scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -372,12 +393,9 @@
       socket.onopen = () => {
         retryDelay = 1000;
         // Pushes sent before the socket opened never arrive: read the page once more first.
-        refresh().finally(() => setLive("live", "open"));
+        onOpen().finally(() => setLive("live", "open"));
       };
-      socket.onmessage = (event) => {
-        const message = JSON.parse(event.data);
-        if (message.kind === "site" && String(message.site) === heading.dataset.site) refresh();
-      };
+      socket.onmessage = (event) => onMessage(JSON.parse(event.data));
       socket.onclose = () => {
         setLive("reconnecting…", "closed");
         setTimeout(connect, retryDelay);
@@ -387,8 +405,30 @@
     connect();
   }
 
+  function sitePage() {
+    const heading = document.querySelector("h1[data-site]");
+    if (!heading) return;
+    drawSite(readJson("site-chart-data"));
+    const refresh = liveRefresher(heading.dataset.url, (fresh) => {
+      const data = fresh.getElementById("site-chart-data");
+      if (!data) return;
+      document.getElementById("site-chart-data").textContent = data.textContent;
+      drawSite(JSON.parse(data.textContent));
+    });
+    listen((message) => {
+      if (message.kind === "site" && String(message.site) === heading.dataset.site) refresh();
+    }, refresh);
+  }
+
+  function siteList() {
+    if (document.body.dataset.page !== "site-list") return;
+    const refresh = liveRefresher(location.pathname + location.search);
+    listen((message) => { if (message.kind === "site") refresh(); }, refresh);
+  }
+
   stationPanel();
   profileEditor();
   sitePage();
+  siteList();
   document.body.classList.add("sc-charts-drawn");
 })();
