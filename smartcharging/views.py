@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, Q, Sum, When
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -75,13 +75,11 @@ def profile_chart(profile):
 
 def station_panel(station):
     """What the station page's smart-charging panel shows, with the charts' data."""
-    profiles = list(ChargingProfile.objects.filter(station=station)
-                    .select_related("transaction")
-                    .order_by("evse_id", "-id")[:PANEL_PROFILES * 5])
-    live = [p for p in profiles if p.state in ChargingProfile.LIVE_STATES]
-    shown = (live + [p for p in profiles if p.state not in ChargingProfile.LIVE_STATES])
-    shown = sorted(shown[:PANEL_PROFILES], key=lambda p: (p.evse_id, p.state not in
-                                                           ChargingProfile.LIVE_STATES, -p.pk))
+    # The live ones first, then the newest of the others; shown by EVSE.
+    is_live = Case(When(state__in=ChargingProfile.LIVE_STATES, then=0), default=1)
+    shown = sorted(ChargingProfile.objects.filter(station=station).select_related("transaction")
+                   .order_by(is_live, "-id")[:PANEL_PROFILES],
+                   key=lambda p: (p.evse_id, p.state not in ChargingProfile.LIVE_STATES, -p.pk))
     return {
         "station": station,
         "profiles": shown,
@@ -121,7 +119,7 @@ def _latest_per_evse(rows):
 
 
 def ev_schedules(station, now):
-    """The latest schedule each EV chose (NotifyEVChargingSchedule) still running or to come."""
+    """The latest schedule each EV chose (NotifyEVChargingSchedule) in the last day, per EVSE."""
     rows = EVChargingSchedule.objects.filter(
         station=station, time_base__gte=now - timedelta(days=1)).order_by("-id")[:50]
     schedules = []

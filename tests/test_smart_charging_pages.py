@@ -129,6 +129,16 @@ def test_composites_carry_what_the_evs_asked_and_chose(operator_client, identity
             for n in body["ev_needs"]] == [(2, "AC_three_phase", "Accepted")]
 
 
+def test_panel_keeps_live_profiles_among_many_old_ones(operator_client, identity):
+    station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
+    live = installed_profile(station, evse_id=3, charging_profile_id=1)
+    for number in range(25):
+        installed_profile(station, charging_profile_id=100 + number, state="replaced")
+    html = operator_client.get(f"/stations/{identity}/").content.decode()
+    assert f'data-profile="{live.pk}"' in html
+    assert html.count('<tr data-profile="') == 20  # the live one and the 19 newest others
+
+
 def test_editor_lists_every_reason_and_sends_nothing(operator_client, identity):
     Station.objects.create(identity=identity, ocpp_version="2.0.1")
     answer = operator_client.post(f"/stations/{identity}/charging-profiles/new/", editor_form(
