@@ -164,6 +164,18 @@ def test_editor_reports_unreadable_fields_and_half_rows(operator_client, identit
     assert "period row 2: a period needs a start and a limit" in html
 
 
+def test_editor_refuses_forged_row_counts(operator_client, identity):
+    Station.objects.create(identity=identity, ocpp_version="2.0.1")
+    url = f"/stations/{identity}/charging-profiles/new/"
+    too_many = operator_client.post(url, editor_form(**{"periods-TOTAL_FORMS": "100000"}))
+    assert too_many.status_code == 400 and "at most 1024" in too_many.content.decode()
+    form = editor_form()
+    del form["periods-TOTAL_FORMS"]
+    missing = operator_client.post(url, form)
+    assert missing.status_code == 400 and "periods:" in missing.content.decode()
+    assert not ChargingProfile.objects.filter(station__identity=identity).exists()
+
+
 def test_editor_offers_blank_rows_and_the_chosen_evse(operator_client, identity):
     Station.objects.create(identity=identity, ocpp_version="2.0.1")
     html = operator_client.get(f"/stations/{identity}/charging-profiles/new/?evse=2").content.decode()
