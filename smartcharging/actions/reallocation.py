@@ -109,9 +109,9 @@ def _wait(command_pks, deadline):
 
 # --- sending -------------------------------------------------------------------------------------
 
-def _stack_level(station):
+def _stack_level(limits):
     level = settings.SMARTCHARGING_SITE_STACK_LEVEL
-    known = site_inputs.station_limits(station)["stack_level"]
+    known = limits["stack_level"]
     return level if known is None else min(level, known)
 
 
@@ -260,9 +260,10 @@ def run_round(site, started):
     members = list(site.members.select_related("station", "fallback_profile").prefetch_related(
         "station__evses", "station__connectors"))
     for member in members:
+        limits = site_inputs.station_limits(member.station)
         member.evse_ids = site_inputs.member_evse_ids(member.station)
-        member.unit = site_inputs.station_unit(member)
-        member.stack_level = _stack_level(member.station)
+        member.unit = site_inputs.station_unit(member, limits)
+        member.stack_level = _stack_level(limits)
     evse_count = sum(len(member.evse_ids) for member in members)
     fallback_w = site_inputs.fallback_watts(site, evse_count)
     running = site_inputs.running_transactions([member.station for member in members])
@@ -285,12 +286,11 @@ def run_round(site, started):
     stuck_rows = {id(slot) for slot in stuck}
     normal = [slot for slot in busy if id(slot) not in stuck_rows]
     stuck_sum = sum(slot.row.held for slot in stuck)
-    demands = [site_inputs.demand_of(slot.row, slot.transaction, slot.row.maximum,
-                                     slot.row.previous, site) for slot in normal]
-    for demand, slot in zip(demands, normal):
-        slot.row.measured = demand.measured
+    needs = site_inputs.latest_ev_needs([slot.transaction for slot in normal])
+    demands = [site_inputs.demand_of(
+        slot.row, slot.transaction, needs.get((slot.member.station_id, slot.row.evse_id)),
+        slot.row.previous, site) for slot in normal]
     shares = allocation.allocate(max(budget - stuck_sum, 0.0), demands)
-    SiteAllocation.objects.bulk_update([slot.row for slot in normal], ["measured"])
     timings["compute_ms"] = round((time.monotonic() - started) * 1000, 1)
 
     plan = []  # (slot, limit, watts)
@@ -329,13 +329,13 @@ def run_round(site, started):
             continue
         current = member.fallback_held
         (fallback_lower if current is None or watts <= current else fallback_raise).append(member)
+    phase_started = time.monotonic()
     sent = []
     for slot, limit, watts in lower:
         sent.append(_send_tx_profile(site, slot, limit, watts, frames, "decrease"))
     for member in fallback_lower:
         unit, limit, watts = fallback_plan[member.pk]
         sent.append(_send_fallback(site, member, unit, limit, watts, frames, "decrease"))
-    phase_started = time.monotonic()
     answers = _wait([pk for pk in sent if pk], time.monotonic() + deadline_after)
     timings["decreases_ms"] = round((time.monotonic() - phase_started) * 1000, 1)
 
@@ -368,6 +368,7 @@ def run_round(site, started):
         wanted.append((lowest, ("fallback", member.pk),
                        max(fallback_plan[member.pk][2] - current, 0.0) * count))
     granted = _cut(wanted, room)
+    phase_started = time.monotonic()
     sent = []
     for index, (slot, limit, watts) in enumerate(raise_later):
         extra = granted.get(("tx", index), 0.0)
@@ -384,7 +385,6 @@ def run_round(site, started):
             continue  # no room yet: the next round raises it
         unit, limit, watts = fallback_plan[member.pk]
         sent.append(_send_fallback(site, member, unit, limit, watts, frames, "increase"))
-    phase_started = time.monotonic()
     answers.update(_wait([pk for pk in sent if pk], time.monotonic() + deadline_after))
     timings["increases_ms"] = round((time.monotonic() - phase_started) * 1000, 1)
 

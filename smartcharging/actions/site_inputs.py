@@ -8,7 +8,7 @@ from django.conf import settings
 
 from csms.ocpp.framing import OCPP16
 from devicemodel.models import VariableCharacteristics
-from transactions.models import MeterValue, Transaction
+from transactions.models import Transaction
 
 from .. import composite
 from ..allocation import Demand
@@ -125,13 +125,13 @@ def evse_maximum(member, evse_id, fallback_w):
     return fallback_w
 
 
-def station_unit(member):
+def station_unit(member, limits=None):
     """A or W for the profiles of this station: the member's setting, else what the station
-    says it takes (W when it takes both), else A for 1.6 (which many 1.6 stations only take)
-    and W for 2.0.1."""
+    says it takes (W when it takes both; `limits`: its station_limits when read already), else
+    A for 1.6 (which many 1.6 stations only take) and W for 2.0.1."""
     if member.charging_rate_unit:
         return member.charging_rate_unit
-    units = station_limits(member.station)["rate_unit"]
+    units = (limits or station_limits(member.station))["rate_unit"]
     if units:
         return Site.Unit.WATTS if Site.Unit.WATTS in units else Site.Unit.AMPERES
     return Site.Unit.AMPERES if member.station.ocpp_version == OCPP16 else Site.Unit.WATTS
@@ -163,16 +163,35 @@ def running_transactions(stations):
     return found
 
 
-def ev_limits(station, evse_id, since, site):
-    """(EV max W or None, EV min W) from the latest NotifyEVChargingNeeds of this EVSE since the
-    transaction began: AC evMaxCurrent/evMinCurrent × phases × voltage, DC evMaxPower."""
-    needs = EVChargingNeeds.objects.filter(station=station, evse_id=evse_id)
-    if since is not None:
-        needs = needs.filter(received_at__gte=since - timedelta(seconds=5))
-    latest = needs.order_by("-id").first()
-    if latest is None:
+def latest_ev_needs(transactions):
+    """{(station pk, EVSE id): the latest NotifyEVChargingNeeds sent during that EVSE's running
+    transaction} for these transactions, in one query."""
+    if not transactions:
+        return {}
+    places = {}
+    for transaction in transactions:
+        place = transaction.evse_id if transaction.evse_id is not None else transaction.connector_id
+        places[(transaction.station_id, place)] = (transaction.started_at
+                                                   or transaction.created_at)
+    since = min(places.values()) - timedelta(seconds=5)
+    found = {}
+    for needs in EVChargingNeeds.objects.filter(
+            station_id__in={station for station, _ in places}, received_at__gte=since,
+    ).order_by("-id"):
+        key = (needs.station_id, needs.evse_id)
+        began = places.get(key)
+        if key not in found and began is not None \
+                and needs.received_at >= began - timedelta(seconds=5):
+            found[key] = needs
+    return found
+
+
+def ev_limits(needs, site):
+    """(EV max W or None, EV min W) from an EV's NotifyEVChargingNeeds (or None): AC
+    evMaxCurrent/evMinCurrent × phases × voltage, DC evMaxPower (else current × voltage)."""
+    if needs is None:
         return None, 0.0
-    charging_needs = latest.charging_needs or {}
+    charging_needs = needs.charging_needs or {}
     ac, dc = charging_needs.get("acChargingParameters"), charging_needs.get("dcChargingParameters")
     per_amp = site.number_phases * site.voltage
     if ac:
@@ -187,18 +206,6 @@ def ev_limits(station, evse_id, since, site):
     return None, 0.0
 
 
-def measured_power(transaction):
-    """The transaction's latest Power.Active.Import (W): the total, else the phases summed."""
-    latest = (MeterValue.objects.filter(transaction=transaction, measurand=POWER_MEASURAND,
-                                        value__isnull=False)
-              .order_by("-timestamp", "-id").values_list("timestamp", flat=True).first())
-    if latest is None:
-        return None
-    return power_of(MeterValue.objects.filter(
-        transaction=transaction, measurand=POWER_MEASURAND, timestamp=latest, value__isnull=False,
-    ).values("phase", "value"))
-
-
 def power_of(rows):
     """Power from readings of one instant ({phase, value}): the total if sent, else L1+L2+L3."""
     total = [float(row["value"]) for row in rows if not row["phase"]]
@@ -209,13 +216,12 @@ def power_of(rows):
     return sum(phases) if phases else None
 
 
-def demand_of(row, transaction, maximum, previous, site):
-    """The allocator's Demand for the running transaction on an allocation row (`previous`: its
-    share last round, None when new)."""
-    ev_max, ev_min = ev_limits(row.station, row.evse_id, transaction.started_at
-                               or transaction.created_at, site)
-    max_power = maximum if ev_max is None else min(maximum, ev_max)
+def demand_of(row, transaction, needs, previous, site):
+    """The allocator's Demand for the running transaction on an allocation row: the EVSE's
+    maximum and the EV's limits (`needs`), the token's priority, the power last measured (kept on
+    the row by the meter-value trigger) and `previous`, its share last round (None when new)."""
+    ev_max, ev_min = ev_limits(needs, site)
+    max_power = row.maximum if ev_max is None else min(row.maximum, ev_max)
     priority = transaction.id_token.charging_priority if transaction.id_token_id else 0
     return Demand(key=row.pk, max_power=max_power, min_power=min(ev_min, max_power),
-                  priority=priority, measured=measured_power(transaction),
-                  previous=previous)
+                  priority=priority, measured=row.measured, previous=previous)
