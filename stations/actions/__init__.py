@@ -11,8 +11,8 @@ from django.utils.dateparse import parse_datetime
 from csms.models import StationPresence
 from csms.ocpp import bridge, runtime
 
-from .models import Connector, Evse, Station
-from .signals import connector_status_changed, station_booted
+from ..models import Connector, Evse, Station
+from ..signals import connector_status_changed, station_booted
 
 logger = logging.getLogger(__name__)
 DASHBOARD_GROUP = "dashboard"

@@ -5,7 +5,7 @@ from django.utils import timezone
 from csms.ocpp.framing import OCPP16, OCPP201
 from csms.ocpp.router import router
 
-from . import actions, datatransfer
+from .. import actions, datatransfer
 
 
 def now_iso():

@@ -14,8 +14,8 @@ from csms.models import Command, MessageLogEntry
 from csms.ocpp import outbound, schemas
 from csms.ocpp.framing import OCPP16, OCPP201
 
-from . import actions, commands
-from .forms import (
+from .. import actions, commands
+from ..forms import (
     MessageLogFilter,
     RegistrationPolicyForm,
     ResetForm,
@@ -24,7 +24,7 @@ from .forms import (
     StationRegistrationForm,
     TriggerMessageForm,
 )
-from .models import Connector, Evse, Station
+from ..models import Connector, Evse, Station
 
 STATIONS_PER_PAGE = 100
 LOG_ROWS = 100
