@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from devicemodel.api import urls as devicemodel_urls
 from smartcharging.api import urls as smartcharging_urls
+from stations.api import urls as stations_urls
 from stations.api.views import StationViewSet
 from transactions.api.views import (
     IdTokenViewSet, LocalListViewSet, ReservationViewSet, TariffViewSet, TransactionViewSet,
@@ -22,7 +23,8 @@ router.register("tariffs", TariffViewSet, basename="tariff")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("local-lists", LocalListViewSet, basename="local-list")
 for prefix, viewset, basename in (devicemodel_urls.router_registrations
-                                  + smartcharging_urls.router_registrations):
+                                  + smartcharging_urls.router_registrations
+                                  + stations_urls.router_registrations):
     router.register(prefix, viewset, basename=basename)
 
 app_name = "api"
