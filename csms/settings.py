@@ -388,8 +388,14 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Where stations reach this CSMS over HTTP(S): firmware downloads and log uploads are handed to
+# them as URLs under it, so it must be the address the stations see (the proxy's, not the pod's).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Uploaded firmware images and the logs stations upload; any Django storage backend by setting.
+MEDIA_ROOT = Path(env_str("FILES_DIR") or DATA_DIR / "files")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": env_str("FILE_STORAGE_BACKEND",
+                                   "django.core.files.storage.FileSystemStorage")},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True

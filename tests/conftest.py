@@ -156,10 +156,16 @@ def _database(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="session")
 def csms(django_db_setup):
     """The running CSMS (plus a Celery worker and beat when the backend has a broker)."""
+    from django.conf import settings
+
+    server = ServerProcess("server-a")
+    # Download and upload URLs handed to stations point at this server, whoever makes them.
+    os.environ["PUBLIC_BASE_URL"] = settings.PUBLIC_BASE_URL = server.base_url
     celery = []
     if environment.BACKEND == "services":
         celery = [start_celery("celery-worker"), start_celery("celery-beat")]
-    server = ServerProcess("server-a").start()
+    server.start()
+    os.environ["PUBLIC_BASE_URL"] = settings.PUBLIC_BASE_URL = server.base_url
     yield server
     server.stop()
     for process, log in celery:
