@@ -114,3 +114,5 @@ class Connector(models.Model):
         if self.evse_id:
             return f"{self.station.identity} EVSE {self.evse.evse_id} connector {self.connector_id}"
         return f"{self.station.identity} connector {self.connector_id}"
+
+from .firmware import FirmwareImage, FirmwarePublication, FirmwareUpdate  # noqa: E402,F401
