@@ -116,3 +116,4 @@ class Connector(models.Model):
         return f"{self.station.identity} connector {self.connector_id}"
 
 from .firmware import FirmwareImage, FirmwarePublication, FirmwareUpdate  # noqa: E402,F401
+from .campaigns import CampaignTarget, FirmwareCampaign, StationTag  # noqa: E402,F401
