@@ -445,3 +445,5 @@ class LocalListUpdate(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+from .models_customer import CustomerInformationRequest, IdTokenErasure  # noqa: E402,F401
