@@ -119,9 +119,9 @@ def member_booted(station_pk):
 
 
 def power_readings(transaction, rows):
-    """New meter readings: a round when the transaction's Power.Active.Import now differs
-    markedly from its share (it crossed the allocator's reclaim line, or moved by more than half
-    the ramp headroom while below it)."""
+    """New meter readings: a round when the transaction's Power.Active.Import changed markedly
+    for its share: it crossed the allocator's reclaim line, or moved by more than half the ramp
+    headroom (an EV capped at its draw plus the headroom that now draws it all gets more)."""
     if transaction is None:
         return
     power = [row for row in rows if row["measurand"] == POWER_MEASURAND and row["value"] is not None]
@@ -141,7 +141,7 @@ def power_readings(transaction, rows):
     was_below = row.measured is not None and row.measured < line
     now_below = measured < line
     moved = row.measured is None or abs(measured - row.measured) > allocation.DEFAULT_RAMP_HEADROOM / 2
-    if row.target > 0 and (was_below != now_below or (now_below and moved)):
+    if row.target > 0 and (was_below != now_below or moved):
         request_after_commit(row.site_id)
 
 
