@@ -118,3 +118,4 @@ class Connector(models.Model):
 from .firmware import FirmwareImage, FirmwarePublication, FirmwareUpdate  # noqa: E402,F401
 from .campaigns import CampaignTarget, FirmwareCampaign, StationTag  # noqa: E402,F401
 from .display import DisplayMessage, DisplayMessageReport  # noqa: E402,F401
+from .logs import LogRequest  # noqa: E402,F401
