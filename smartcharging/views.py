@@ -92,19 +92,23 @@ def station_panel(station):
 @login_required
 @require_GET
 def station_composites(request, identity):
-    """The computed composite of every EVSE of the station for the next 24 h (JSON). The panel
-    reads it after the page loads: each EVSE costs a few queries the page itself should not."""
+    """The computed composite of every EVSE of the station for the next 24 h (JSON), in `unit`
+    (A or W; none: the station's). The panel reads it after the page loads: each EVSE costs a few
+    queries the page itself should not."""
     station = get_object_or_404(Station, identity=identity)
     if not station.ocpp_version:
         return JsonResponse({"detail": f"{station.identity} has never connected; its OCPP "
                                        "version is unknown", "composites": []}, status=409)
+    unit = request.GET.get("unit") or None
+    if unit not in (None, "A", "W"):
+        return JsonResponse({"detail": "unit must be A or W", "composites": []}, status=400)
     start = timezone.now()
     profiled = ChargingProfile.objects.filter(station=station).order_by().values_list(
         "evse_id", flat=True).distinct()
     chosen = ev_schedules(station, start)
     evse_ids = station_evse_ids(station, [*profiled, *(ev["evse_id"] for ev in chosen)])
     return JsonResponse({
-        "composites": [computed_composite(station, evse_id, start, COMPOSITE_SECONDS)
+        "composites": [computed_composite(station, evse_id, start, COMPOSITE_SECONDS, unit)
                        for evse_id in evse_ids],
         "ev_schedules": chosen,
         "ev_needs": ev_needs(station),

@@ -69,6 +69,11 @@ def test_station_panel_draws_profiles_and_composites(page, connect_station, iden
     assert evse_1[3][0] - evse_1[0][0] == 86400 * 1000
     assert [y for _, y in chart_points(page, "#composite-chart", 0)] == [None, None]
     expect(page.locator("#composite-fallback")).to_be_hidden()  # the link for readers without JS
+    page.select_option("#composite-unit", "W")
+    eventually(lambda: chart_labels(page, "#composite-chart")[1] == "EVSE 1 (W)")
+    assert chart_points(page, "#composite-chart", 1)[0][1] == 32 * 230 * 3
+    page.select_option("#composite-unit", "")
+    eventually(lambda: chart_labels(page, "#composite-chart")[1] == "EVSE 1 (A)")
 
     # Ask the station: it holds 32 A throughout, so the stretch from 30 min on differs.
     def composite(payload):

@@ -107,6 +107,9 @@ def test_station_panel_lists_profiles_and_the_computed_composite(operator_client
         (p["start_period"], p["limit"]) for p in evse_1["periods"]]
     assert (first, first_limit, second_limit) == (0, 32.0, 16.0) and 1797 <= second <= 1800
     assert composites[0]["periods"][0]["limit"] is None
+    in_watts = operator_client.get(f"/stations/{identity}/composite-schedules/?unit=W").json()
+    assert in_watts["composites"][1]["periods"][0]["limit"] == 32 * 230 * 3
+    assert operator_client.get(f"/stations/{identity}/composite-schedules/?unit=V").status_code == 400
 
 
 def test_composites_carry_what_the_evs_asked_and_chose(operator_client, identity):

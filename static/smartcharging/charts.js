@@ -133,12 +133,20 @@
     list.hidden = false;
   }
   // Read after the page: computing every EVSE's composite would slow the whole station page.
+  let compositeRequests = 0;
   function loadComposites() {
     const canvas = document.getElementById("composite-chart");
     if (!canvas) return;
-    fetch(canvas.dataset.url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    const unit = document.getElementById("composite-unit").value;
+    const url = canvas.dataset.url + (unit ? "?unit=" + encodeURIComponent(unit) : "");
+    const request = ++compositeRequests;
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then((response) => (response.ok ? response.json() : Promise.reject(new Error(response.status))))
-      .then((body) => { drawComposites(body.composites, body.ev_schedules); showEvNeeds(body.ev_needs); })
+      .then((body) => {
+        if (request !== compositeRequests) return;  // a later request (another unit) wins
+        drawComposites(body.composites, body.ev_schedules);
+        showEvNeeds(body.ev_needs);
+      })
       .catch(() => { document.getElementById("composite-fallback").style.display = "block"; });
   }
 
@@ -238,6 +246,8 @@
     const data = readJson("smart-charging-data");
     if (!data) return;
     loadComposites();
+    const unit = document.getElementById("composite-unit");
+    if (unit) unit.addEventListener("change", loadComposites);
     drawProfiles(data);
     followCommands();
     const form = document.getElementById("station-composite-form");
