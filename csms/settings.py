@@ -399,6 +399,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# How long a station's firmware download URL works, counted from its retrieve time.
+FIRMWARE_URL_TTL_SECONDS = env_int("FIRMWARE_URL_TTL_SECONDS", 86400)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -9,3 +9,7 @@ station_booted = Signal()
 # thread that handled the StatusNotification. kwargs: station_pk, evse_id (None on 1.6),
 # connector_id, status, status_at (datetime or None).
 connector_status_changed = Signal()
+
+# Sent after a FirmwareUpdate's status or counters change, once the change is committed.
+# kwargs: update (FirmwareUpdate).
+firmware_update_changed = Signal()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import firmware as firmware_views
 
 app_name = "stations"
 urlpatterns = [
@@ -16,4 +17,11 @@ urlpatterns = [
     path("stations/<str:identity>/send/", views.station_send, name="send"),
     path("stations/<str:identity>/registration-policy/", views.station_registration_policy,
          name="registration-policy"),
+    path("firmware/", firmware_views.firmware_images, name="firmware"),
+    path("firmware/images/<int:pk>/delete/", firmware_views.firmware_image_delete,
+         name="firmware-image-delete"),
+    path("firmware/<str:token>/<str:filename>", firmware_views.firmware_download,
+         name="firmware-download"),
+    path("stations/<str:identity>/firmware-update/", firmware_views.station_firmware_update,
+         name="firmware-update"),
 ]

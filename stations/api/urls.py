@@ -3,3 +3,9 @@ csms/api/urls.py; the station viewset itself is registered there."""
 
 # (prefix, viewset, basename)
 router_registrations = []
+
+from .firmware import FirmwareImageViewSet, FirmwarePublicationViewSet, FirmwareUpdateViewSet  # noqa: E402
+router_registrations += [("firmware-images", FirmwareImageViewSet, "firmware-image"),
+                         ("firmware-updates", FirmwareUpdateViewSet, "firmware-update"),
+                         ("firmware-publications", FirmwarePublicationViewSet,
+                          "firmware-publication")]

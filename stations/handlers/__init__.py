@@ -73,3 +73,6 @@ def status_notification_16(session, payload):
 @router.register(OCPP16, "DataTransfer")
 async def data_transfer(session, payload):
     return await datatransfer.answer(session, payload)
+
+
+from . import firmware  # noqa: E402,F401  (firmware notifications and answers)
