@@ -119,3 +119,15 @@ def test_openapi_schema(api):
                  "/api/v1/sites/{id}/reallocate/"):
         assert path in paths, path
     assert "409" in paths["/api/v1/sites/{id}/reallocate/"]["post"]["responses"]
+
+
+def test_admin_pages(api, dashboard, connect_station, identity):
+    connect_station(identity).answers.update({"SetChargingProfile": {"status": "Accepted"}})
+    site = create_site(api, 11000)
+    add_member(api, site, identity)
+    eventually(lambda: live(api, site)["allocations"])
+    for path in ("/admin/smartcharging/site/", f"/admin/smartcharging/site/{site['id']}/change/",
+                 "/admin/smartcharging/siteallocation/"):
+        page = dashboard.get(path)
+        assert page.status_code == 200, path
+        assert site["name"] in page.text or identity in page.text, path

@@ -28,6 +28,8 @@ FAILED = {Status.ERROR, Status.TIMEOUT, Status.OFFLINE}
 # The fallback TxDefaultProfile starts long ago, so no station clock puts it in its future.
 FALLBACK_START = "2020-01-01T00:00:00Z"
 POLL_SECONDS = 0.02
+# A round that ends with more held than the limit is followed by another this soon.
+OVER_LIMIT_RETRY_SECONDS = 10.0
 
 
 @dataclass
@@ -450,6 +452,10 @@ def reallocate_site(site_pk, due_only=False):
 
             dispatch(site_pk, max((due - timezone.now()).total_seconds(), 0.0))
     if summary["over_limit"]:
+        # Refusals or silence left more held than the limit: ask them again soon.
         logger.warning("site %s: stations held %.0f W for a %.0f W limit after the round",
                        site_pk, summary["held_sum"], summary["limit"])
+        from .sites import request_reallocation
+
+        request_reallocation(site_pk, delay=OVER_LIMIT_RETRY_SECONDS)
     return summary
