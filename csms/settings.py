@@ -324,6 +324,13 @@ if DEVICEMODEL_PERIODIC_REPORT:
         "schedule": crontab(hour=int(_hour), minute=int(_minute or 0)),
     }
 
+# --- Firmware campaigns ------------------------------------------------------------------------
+# How often (s) the beat advances running firmware campaigns (the maintenance window opening,
+# stations back without a boot); changes of targets and stations advance them at once anyway.
+FIRMWARE_CAMPAIGN_TICK_SECONDS = env_float("FIRMWARE_CAMPAIGN_TICK_SECONDS", 10.0)
+CELERY_BEAT_SCHEDULE["stations-firmware-campaigns"] = {
+    "task": "stations.tasks.advance_firmware_campaigns", "schedule": FIRMWARE_CAMPAIGN_TICK_SECONDS}
+
 # --- Auth, API ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

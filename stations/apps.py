@@ -8,6 +8,7 @@ class StationsConfig(AppConfig):
         from csms.ocpp import lifecycle
 
         from . import handlers  # noqa: F401  (registers the OCPP handlers)
+        from .actions import campaigns  # noqa: F401  (connects the firmware campaign receivers)
         from .directory import StationsDirectory
 
         lifecycle.install_directory(StationsDirectory())

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import campaigns as campaign_views
 from .views import firmware as firmware_views
 
 app_name = "stations"
@@ -24,4 +25,10 @@ urlpatterns = [
          name="firmware-download"),
     path("stations/<str:identity>/firmware-update/", firmware_views.station_firmware_update,
          name="firmware-update"),
+    path("firmware-campaigns/", campaign_views.campaign_list, name="campaigns"),
+    path("firmware-campaigns/<int:pk>/", campaign_views.campaign_detail, name="campaign"),
+    path("firmware-campaigns/<int:pk>/progress/", campaign_views.campaign_progress,
+         name="campaign-progress"),
+    path("firmware-campaigns/<int:pk>/<str:operation>/", campaign_views.campaign_control,
+         name="campaign-control"),
 ]

@@ -9,3 +9,7 @@ router_registrations += [("firmware-images", FirmwareImageViewSet, "firmware-ima
                          ("firmware-updates", FirmwareUpdateViewSet, "firmware-update"),
                          ("firmware-publications", FirmwarePublicationViewSet,
                           "firmware-publication")]
+
+from .campaigns import FirmwareCampaignViewSet, StationTagViewSet  # noqa: E402
+router_registrations += [("firmware-campaigns", FirmwareCampaignViewSet, "firmware-campaign"),
+                         ("station-tags", StationTagViewSet, "station-tag")]
