@@ -41,6 +41,13 @@ def positive(kind):
     return parse
 
 
+def identities(text):
+    """'all' -> True (every station); 'SIM-00001,SIM-00002' -> a tuple of identities."""
+    if text.strip().lower() == "all":
+        return True
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def add_arguments(parser):
     parser.add_argument(
         "--url", default="ws://127.0.0.1:8000/ocpp", help="the CSMS's OCPP endpoint; stations connect to URL/<identity>"
@@ -114,6 +121,47 @@ def add_arguments(parser):
     parser.add_argument(
         "--meter-current", action="store_true", help="meter values also carry Current.Import (A per phase)"
     )
+    parser.add_argument(
+        "--fail-firmware-download",
+        type=identities,
+        default=(),
+        metavar="ID[,ID...]",
+        help="these stations' firmware downloads fail ('all' for every station)",
+    )
+    parser.add_argument(
+        "--fail-firmware-install",
+        type=identities,
+        default=(),
+        metavar="ID[,ID...]",
+        help="these stations' firmware installs fail ('all' for every station)",
+    )
+    parser.add_argument(
+        "--firmware-sha256",
+        default=None,
+        help="the SHA-256 (hex) every firmware image must have (default: what the server says, else no check)",
+    )
+    parser.add_argument(
+        "--firmware-next-version",
+        default=None,
+        help="the version an image brings when the server does not say (X-Firmware-Version) "
+        "(default: the version in its file name, else the current one plus one)",
+    )
+    parser.add_argument(
+        "--log-upload",
+        choices=["PUT", "POST"],
+        default="PUT",
+        help="upload logs with HTTP PUT (a raw body, default) or POST (multipart, field 'file')",
+    )
+    parser.add_argument("--log-binary", action="store_true", help="upload logs gzip-compressed (a binary file)")
+    parser.add_argument(
+        "--log-size", type=positive(int), default=4096, help="bytes a log is filled up to (4096)"
+    )
+    parser.add_argument(
+        "--customer-information-parts",
+        type=positive(int),
+        default=3,
+        help="NotifyCustomerInformation parts per CustomerInformation request, at least (3)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for repeatable runs")
     parser.add_argument("--prefix", default="SIM-", help="identity prefix (SIM-)")
     parser.add_argument("--first-number", type=int, default=1, help="number of the first identity (1): PREFIX00001")
@@ -145,6 +193,14 @@ def profile_from(options):
         meter_current=options.get("meter_current", False),
         evses=options["evses"],
         deflate=not options["no_deflate"],
+        firmware_download_fails=options.get("fail_firmware_download", ()),
+        firmware_install_fails=options.get("fail_firmware_install", ()),
+        firmware_sha256=options.get("firmware_sha256"),
+        firmware_next_version=options.get("firmware_next_version"),
+        log_upload_method=options.get("log_upload", "PUT"),
+        log_binary=options.get("log_binary", False),
+        log_size_bytes=options.get("log_size", 4096),
+        customer_information_parts=options.get("customer_information_parts", 3),
     )
 
 

@@ -40,4 +40,29 @@ class Profile:
     reboot_seconds: float = 1.0
     # Items per NotifyReport part (the station splits a base report in parts of this size).
     report_items_per_part: int = 10
+    # Firmware (firmware.py): the version a station boots with (None: the dialect's own); the
+    # stations whose downloads or installs fail (True: every one; else a tuple of identities);
+    # the SHA-256 (hex) every image must have, and the version an image brings, when the server
+    # does not say (X-Checksum-SHA256 / Digest, X-Firmware-Version); seconds an install takes.
+    firmware_version: str | None = None
+    firmware_download_fails: bool | tuple[str, ...] = False
+    firmware_install_fails: bool | tuple[str, ...] = False
+    firmware_sha256: str | None = None
+    firmware_next_version: str | None = None
+    firmware_install_seconds: float = 0.5
+    # Logs (logs.py): HTTP PUT (a raw body) or POST (multipart, field "file"); gzip the log
+    # (a binary file); the size the log is filled up to with diagnostics lines.
+    log_upload_method: str = "PUT"
+    log_binary: bool = False
+    log_size_bytes: int = 4096
+    # Display messages (display.py, 2.0.1): what the display supports; seconds per message of
+    # the NormalCycle rotation.
+    display_formats: tuple[str, ...] = ("ASCII", "HTML", "URI", "UTF8")
+    display_priorities: tuple[str, ...] = ("AlwaysFront", "InFront", "NormalCycle")
+    display_states: tuple[str, ...] = ("Charging", "Faulted", "Idle", "Unavailable")
+    display_cycle_seconds: float = 5.0
+    # NotifyCustomerInformation parts a CustomerInformation request is answered in (at least).
+    customer_information_parts: int = 3
+    # SetNetworkProfile configuration slots the station has (any other is Rejected).
+    network_profile_slots: tuple[int, ...] = (0, 1, 2)
     extra: dict = field(default_factory=dict)

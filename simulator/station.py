@@ -9,13 +9,18 @@ import json
 import logging
 import time
 import zlib
+from collections import deque
 from urllib.parse import quote
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from .calls import CallFailed, CommandError, NotConnected
+from .calls import CallFailed, CommandError, NotConnected, now_iso
 from .charging import SmartCharging
+from .customer import LocalAuthorization
+from .display import DisplayMessages
+from .firmware import FirmwareUpdates
+from .logs import LogUploads
 from .meter import Meter
 from .profile import Profile
 from .sessions import Drivers, Evse
@@ -56,6 +61,15 @@ class SimulatedStation(Drivers):
         ]
         self.dialect = (Dialect201 if ocpp_version == "2.0.1" else Dialect16)(self)
         self.smart = SmartCharging(self)
+        self.firmware_version = self.profile.firmware_version or self.dialect.factory_firmware_version
+        self.firmware = FirmwareUpdates(self)
+        self.logs = LogUploads(self)
+        self.display = DisplayMessages(self)
+        self.local_auth = LocalAuthorization()
+        self.network_profiles = {}  # configurationSlot -> connectionData (SetNetworkProfile)
+        # What the station said and heard lately (time, "sent"/"received", action, payload):
+        # the log file a GetLog / GetDiagnostics uploads.
+        self.journal = deque(maxlen=500)
         # The car the next session on an EVSE brings (evse id -> EV); else one from the profile.
         self.next_ev = {}
         self.ev_messages = []  # (action, request, answer) an ISO 15118 car sent, for tests
@@ -124,11 +138,12 @@ class SimulatedStation(Drivers):
                 if stop.is_set():
                     break
                 if self._reboot is not None:
-                    # The CSMS asked for a reset: come back as a rebooted station.
+                    # The CSMS asked for a reset (or a firmware install): come back rebooted.
+                    boot_reason = "FirmwareUpdate" if self._reboot == "FirmwareUpdate" else "RemoteReset"
                     self._reboot = None
                     self.stats.count("reboots")
                     await self._sleep_unless(stop, self.profile.reboot_seconds)
-                    need_boot, boot_reason = True, "RemoteReset"
+                    need_boot = True
                 else:
                     self.stats.count("disconnects")
                     need_boot, boot_reason = self.boot_on_reconnect, "PowerUp"
@@ -282,9 +297,11 @@ class SimulatedStation(Drivers):
     async def _answer(self, ws, message_id, action, payload):
         self.stats.answered[action] += 1
         follow_up = None
+        self.journal.append((now_iso(), "received", action, payload))
         try:
             result, follow_up = self.dialect.answer(action, payload if isinstance(payload, dict) else {})
             text = json.dumps([3, message_id, result])
+            self.journal.append((now_iso(), "answered", action, result))
         except CommandError as error:
             text = json.dumps([4, message_id, error.code, error.description, {}])
         except Exception:
@@ -325,6 +342,7 @@ class SimulatedStation(Drivers):
             try:
                 await ws.send(json.dumps([2, message_id, action, payload], separators=(",", ":")))
                 self.stats.sent[action] += 1
+                self.journal.append((now_iso(), "sent", action, payload))
                 frame = await asyncio.wait_for(future, timeout or self.profile.call_timeout)
             except TimeoutError:
                 self.stats.count("call_timeouts")
@@ -334,11 +352,21 @@ class SimulatedStation(Drivers):
             finally:
                 self._pending = None
             self.stats.call_done(action, time.monotonic() - started)
+        self.journal.append((now_iso(), "answer", action, frame[2] if frame[0] == 3 else frame[2:4]))
         if frame[0] == 4:
             code = frame[2] if len(frame) > 2 else "?"
             self.stats.errors[(action, code)] += 1
             raise CallFailed(code, frame[3] if len(frame) > 3 else "")
         return frame[2]
+
+    async def data_transfer(self, vendor_id, message_id=None, data=None):
+        """Send the CSMS a DataTransfer (tests, demos); its answer payload."""
+        payload = {"vendorId": vendor_id}
+        if message_id is not None:
+            payload["messageId"] = message_id
+        if data is not None:
+            payload["data"] = data
+        return await self.call("DataTransfer", payload)
 
     # --- transaction messages survive disconnections ----------------------------------------
 

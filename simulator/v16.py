@@ -1,10 +1,12 @@
 """How a simulated OCPP 1.6-J station words its messages and answers the central system's calls."""
 
-import asyncio
 from datetime import UTC, datetime
 
 from .calls import CommandError, iso_ms, now_iso
 from .charging_dialects import SmartCharging16, profile_201
+from .firmware import Firmware16
+from .logs import LogCalls
+from .operations import OperationCalls
 
 # 2.0.1-style stop reasons used inside the simulator -> 1.6 StopTransaction reasons.
 STOP_REASONS = {
@@ -26,12 +28,12 @@ TRIGGERABLE = {
 }
 
 
-class Dialect16(SmartCharging16):
+class Dialect16(SmartCharging16, Firmware16, LogCalls, OperationCalls):
     vendor = "SimCharge OCPP 1.6"
+    factory_firmware_version = "1.9.7"
 
     def __init__(self, station):
         self.station = station
-        self.local_list_version = 0
         evses = len(station.evses)
         # key -> [value, readonly]; AuthorizationKey is write-only (never reported).
         self.configuration = {
@@ -62,7 +64,7 @@ class Dialect16(SmartCharging16):
             "chargePointVendor": "SimCharge",
             "chargePointModel": "SimCharge AC22",
             "chargePointSerialNumber": f"SN-{self.station.identity}"[:25],
-            "firmwareVersion": "1.9.7",
+            "firmwareVersion": self.station.firmware_version,
             "iccid": "8931080019073497795",
             "imsi": "204080000000001",
         }
@@ -135,6 +137,7 @@ class Dialect16(SmartCharging16):
         # AuthorizeRemoteTxRequests is false: a remote start needs no Authorize.
         if not remote:
             answer = await station.call("Authorize", {"idTag": session.id_token})
+            station.local_auth.remember(session.id_token, answer["idTagInfo"])
             if answer["idTagInfo"]["status"] != "Accepted":
                 station.stats.count("authorize_refused")
                 await station.call(*self.status_notification(evse, "Available"))
@@ -233,9 +236,9 @@ class Dialect16(SmartCharging16):
                     payload["transactionId"] = evse.session.transaction_id
                 await station.call("MeterValues", payload)
         elif requested == "DiagnosticsStatusNotification":
-            await station.call("DiagnosticsStatusNotification", {"status": "Idle"})
+            await station.call("DiagnosticsStatusNotification", self.diagnostics_status_payload())
         elif requested == "FirmwareStatusNotification":
-            await station.call("FirmwareStatusNotification", {"status": "Idle"})
+            await station.call("FirmwareStatusNotification", self.firmware_status_payload())
 
     def on_RemoteStartTransaction(self, payload):
         station = self.station
@@ -340,17 +343,15 @@ class Dialect16(SmartCharging16):
         return {"status": "Unlocked"}, None
 
     def on_ClearCache(self, payload):
+        self.station.local_auth.cache.clear()
         return {"status": "Accepted"}, None
 
     def on_GetLocalListVersion(self, payload):
-        return {"listVersion": self.local_list_version}, None
+        return {"listVersion": self.station.local_auth.version}, None
 
     def on_SendLocalList(self, payload):
-        self.local_list_version = payload["listVersion"]
+        self.station.local_auth.apply(payload["listVersion"], payload["updateType"], payload.get("localAuthorizationList"))
         return {"status": "Accepted"}, None
-
-    def on_DataTransfer(self, payload):
-        return {"status": "UnknownVendorId"}, None
 
     def on_ReserveNow(self, payload):
         return {"status": "Rejected"}, None
@@ -358,9 +359,3 @@ class Dialect16(SmartCharging16):
     def on_CancelReservation(self, payload):
         return {"status": "Rejected"}, None
 
-    def on_GetDiagnostics(self, payload):
-        return {}, self._diagnostics_idle()
-
-    async def _diagnostics_idle(self):
-        await asyncio.sleep(0)
-        await self.station.call("DiagnosticsStatusNotification", {"status": "UploadFailed"})

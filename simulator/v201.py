@@ -5,7 +5,12 @@ from datetime import UTC, datetime
 
 from .calls import CommandError, iso_ms, now_iso
 from .charging_dialects import SmartCharging201
+from .customer import CustomerCalls
 from .devicemodel import DeviceModel
+from .display import DisplayCalls
+from .firmware import Firmware201
+from .logs import LogCalls
+from .operations import Operations201
 
 # The reason a session ended, as 2.0.1 names it, and the trigger that goes with it.
 STOP_TRIGGERS = {
@@ -26,13 +31,13 @@ TRIGGERABLE = {
 }
 
 
-class Dialect201(SmartCharging201):
+class Dialect201(SmartCharging201, Firmware201, LogCalls, DisplayCalls, CustomerCalls, Operations201):
     vendor = "SimCharge OCPP 2.0.1"
+    factory_firmware_version = "2.4.1"
 
     def __init__(self, station):
         self.station = station
         self.device_model = DeviceModel(station)
-        self.local_list_version = 0
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -44,7 +49,7 @@ class Dialect201(SmartCharging201):
                 "model": "SimCharge AC22",
                 "vendorName": "SimCharge",
                 "serialNumber": f"SN-{station.identity}"[:25],
-                "firmwareVersion": "2.4.1",
+                "firmwareVersion": station.firmware_version,
                 "modem": {"iccid": "8931080019073497795", "imsi": "204080000000001"},
             },
         }
@@ -132,6 +137,7 @@ class Dialect201(SmartCharging201):
         # AuthCtrlr.AuthorizeRemoteStart is false: a remote start is already authorized.
         if not remote:
             answer = await station.call("Authorize", {"idToken": {"idToken": session.id_token, "type": "ISO14443"}})
+            station.local_auth.remember(session.id_token, answer["idTokenInfo"])
             if answer["idTokenInfo"]["status"] != "Accepted":
                 station.stats.count("authorize_refused")
                 await station.call(*self.status_notification(evse, "Available"))
@@ -246,9 +252,9 @@ class Dialect201(SmartCharging201):
                 if evse.session is not None and evse.session.transaction_id:
                     await self.meter_sample(evse.session, "Trigger")
         elif requested == "FirmwareStatusNotification":
-            await station.call("FirmwareStatusNotification", {"status": "Idle"})
+            await station.call("FirmwareStatusNotification", self.firmware_status_payload())
         elif requested == "LogStatusNotification":
-            await station.call("LogStatusNotification", {"status": "Idle"})
+            await station.call("LogStatusNotification", self.log_status_payload())
 
     def on_RequestStartTransaction(self, payload):
         station = self.station
@@ -271,14 +277,6 @@ class Dialect201(SmartCharging201):
                 session.request_stop("Remote")
                 return {"status": "Accepted"}, None
         return {"status": "Rejected"}, None
-
-    def on_GetTransactionStatus(self, payload):
-        queued = self.station._offline_queue
-        transaction_id = payload.get("transactionId")
-        answer = {"messagesInQueue": bool(queued)}
-        if transaction_id is not None:
-            answer["ongoingIndicator"] = any(s.transaction_id == transaction_id for s in self.station.sessions())
-        return answer, None
 
     def on_GetVariables(self, payload):
         return {"getVariableResult": [self.device_model.get(item) for item in payload["getVariableData"]]}, None
@@ -340,17 +338,17 @@ class Dialect201(SmartCharging201):
         return {"status": "Unlocked"}, None
 
     def on_ClearCache(self, payload):
+        self.station.local_auth.cache.clear()
         return {"status": "Accepted"}, None
 
     def on_GetLocalListVersion(self, payload):
-        return {"versionNumber": self.local_list_version}, None
+        return {"versionNumber": self.station.local_auth.version}, None
 
     def on_SendLocalList(self, payload):
-        self.local_list_version = payload["versionNumber"]
+        self.station.local_auth.apply(
+            payload["versionNumber"], payload["updateType"], payload.get("localAuthorizationList")
+        )
         return {"status": "Accepted"}, None
-
-    def on_DataTransfer(self, payload):
-        return {"status": "UnknownVendorId"}, None
 
     def on_CostUpdated(self, payload):
         return {}, None

@@ -176,7 +176,7 @@ def test_unsupported_command_is_refused_not_ignored(api, online_station, identit
     answer = send(
         api,
         identity,
-        "GetLog",
-        {"logType": "DiagnosticsLog", "requestId": 1, "log": {"remoteLocation": "https://example.test/up"}},
+        "GetInstalledCertificateIds",
+        {"certificateType": ["CSMSRootCertificate"]},
     )
     assert answer["status"] == "error" and answer["error_code"] == "NotSupported"
