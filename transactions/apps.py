@@ -6,6 +6,7 @@ class TransactionsConfig(AppConfig):
 
     def ready(self):
         from . import handlers  # noqa: F401  (registers the OCPP handlers)
+        from . import handlers_customer  # noqa: F401  (customer information, display-message check)
         from . import receivers  # noqa: F401  (applies stations' answers as they arrive)
         # Registers the periodic tasks in every process, not only in Celery workers (the
         # embedded default runs the beat schedule inside the server).

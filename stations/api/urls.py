@@ -13,3 +13,6 @@ router_registrations += [("firmware-images", FirmwareImageViewSet, "firmware-ima
 from .campaigns import FirmwareCampaignViewSet, StationTagViewSet  # noqa: E402
 router_registrations += [("firmware-campaigns", FirmwareCampaignViewSet, "firmware-campaign"),
                          ("station-tags", StationTagViewSet, "station-tag")]
+
+from .display import DisplayMessageReportViewSet, DisplayMessageViewSet  # noqa: E402
+router_registrations += [("display-messages", DisplayMessageViewSet, "display-message"), ("display-message-reports", DisplayMessageReportViewSet, "display-message-report")]

@@ -76,3 +76,4 @@ async def data_transfer(session, payload):
 
 
 from . import firmware  # noqa: E402,F401  (firmware notifications and answers)
+from . import display  # noqa: E402,F401  (display messages: notifications and answers)

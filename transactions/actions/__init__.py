@@ -30,6 +30,7 @@ from .settlement import (
     station_rebooted,
 )
 from .tokens import CSV_FIELDS, import_tokens_csv, save_token, set_token_status
+from . import customer_data  # noqa: E402,F401  (customer information and erasure)
 
 __all__ = [
     "Authorization", "CSV_FIELDS", "FOLDED_FIELDS", "ID_TAG_TYPE", "InvalidRequest", "OCPP16",
