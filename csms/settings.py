@@ -324,6 +324,16 @@ if DEVICEMODEL_PERIODIC_REPORT:
         "schedule": crontab(hour=int(_hour), minute=int(_minute or 0)),
     }
 
+# --- Logs and diagnostics (GetLog, GetDiagnostics) ---------------------------------------------
+# The largest log file a station may upload to its one-time URL (bytes); above it: 413.
+LOG_UPLOAD_MAX_BYTES = env_int("LOG_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
+# How long a log upload URL works after the request; then the request ends Expired.
+LOG_UPLOAD_EXPIRY_SECONDS = env_int("LOG_UPLOAD_EXPIRY_SECONDS", 3600)
+# How often (s) the beat marks requests whose upload URL expired with no file.
+LOG_SWEEP_SECONDS = env_float("LOG_SWEEP_SECONDS", 60.0)
+CELERY_BEAT_SCHEDULE["stations-logs-sweep"] = {
+    "task": "stations.tasks.sweep_log_requests", "schedule": LOG_SWEEP_SECONDS}
+
 # --- Firmware campaigns ------------------------------------------------------------------------
 # How often (s) the beat advances running firmware campaigns (the maintenance window opening,
 # stations back without a boot); changes of targets and stations advance them at once anyway.

@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 from .views import campaigns as campaign_views
 from .views import firmware as firmware_views
+from .views import logs as log_views
 
 app_name = "stations"
 urlpatterns = [
@@ -25,6 +26,12 @@ urlpatterns = [
          name="firmware-download"),
     path("stations/<str:identity>/firmware-update/", firmware_views.station_firmware_update,
          name="firmware-update"),
+    path("logs/upload/<str:token>/", log_views.log_upload, name="logs-upload"),
+    path("logs/upload/<str:token>/<str:file_name>", log_views.log_upload, name="logs-upload-named"),
+    path("logs/<int:pk>/download/", log_views.log_download, name="logs-download"),
+    path("stations/<str:identity>/logs/", log_views.station_logs, name="logs"),
+    path("stations/<str:identity>/logs/request/", log_views.station_log_request,
+         name="logs-request"),
     path("firmware-campaigns/", campaign_views.campaign_list, name="campaigns"),
     path("firmware-campaigns/<int:pk>/", campaign_views.campaign_detail, name="campaign"),
     path("firmware-campaigns/<int:pk>/progress/", campaign_views.campaign_progress,

@@ -5,6 +5,6 @@ from csms.ocpp.router import router
 
 
 @router.register(OCPP201, "PublishFirmwareStatusNotification", replace=True)
-@router.register(OCPP16, "DiagnosticsStatusNotification", replace=True)
+@router.register(OCPP16, "SignCertificate", replace=True)
 def failing_handler(session, payload):
     raise RuntimeError("this handler fails on purpose")

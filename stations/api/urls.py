@@ -16,3 +16,6 @@ router_registrations += [("firmware-campaigns", FirmwareCampaignViewSet, "firmwa
 
 from .display import DisplayMessageReportViewSet, DisplayMessageViewSet  # noqa: E402
 router_registrations += [("display-messages", DisplayMessageViewSet, "display-message"), ("display-message-reports", DisplayMessageReportViewSet, "display-message-report")]
+
+from .logs import LogRequestViewSet  # noqa: E402
+router_registrations += [("log-requests", LogRequestViewSet, "log-request")]
