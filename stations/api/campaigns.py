@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from stations.actions import campaigns
@@ -170,7 +171,8 @@ class FirmwareCampaignViewSet(mixins.CreateModelMixin, mixins.ListModelMixin,
     def targets(self, request, pk=None):
         """The campaign's stations in turn order: state, attempts, the last firmware status and
         why a target failed."""
-        campaign = self.get_object()
+        # Not get_object(): its filters would read ?state= as the campaign's state.
+        campaign = get_object_or_404(self.get_queryset(), pk=pk)
         targets = campaign.targets.select_related("station", "update")
         wanted = request.query_params.get("state")
         if wanted:
