@@ -8,6 +8,7 @@ from devicemodel.api import urls as devicemodel_urls
 from smartcharging.api import urls as smartcharging_urls
 from stations.api import urls as stations_urls
 from stations.api.views import StationViewSet
+from transactions.api.customer import CustomerInformationViewSet
 from transactions.api.views import (
     IdTokenViewSet, LocalListViewSet, ReservationViewSet, TariffViewSet, TransactionViewSet,
 )
@@ -22,6 +23,7 @@ router.register("transactions", TransactionViewSet, basename="transaction")
 router.register("tariffs", TariffViewSet, basename="tariff")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("local-lists", LocalListViewSet, basename="local-list")
+router.register("customer-information", CustomerInformationViewSet, basename="customer-information")
 for prefix, viewset, basename in (devicemodel_urls.router_registrations
                                   + smartcharging_urls.router_registrations
                                   + stations_urls.router_registrations):

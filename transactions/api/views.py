@@ -11,6 +11,7 @@ from transactions.filters import IdTokenFilter, MeterValueFilter, ReservationFil
 from transactions.models import IdToken, LocalList, Reservation, Tariff, Transaction
 from transactions.reports import transactions_csv_response
 
+from . import customer
 from .operations import (
     Conflict, command_response, operate, parse_body, reserve_with, settled_command_response,
     source_of,
@@ -54,6 +55,14 @@ class IdTokenViewSet(viewsets.ModelViewSet):
         else:
             text = data["csv"]
         return Response(operate(lambda: actions.import_tokens_csv(text)))
+
+    @extend_schema(request=customer.EraseSerializer, responses={200: customer.IdTokenErasureSerializer})
+    @action(detail=True, methods=["post"])
+    def erase(self, request, pk=None):
+        """Erase the token's personal data (staff only): its value becomes a random pseudonym in
+        transactions, commands and the message log, personal fields are emptied; billing data
+        stays; an audit line is returned."""
+        return customer.erase(request, self.get_object())
 
 
 class TransactionViewSet(viewsets.ReadOnlyModelViewSet):

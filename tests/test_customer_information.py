@@ -1,0 +1,165 @@
+"""Customer information (2.0.1 N09/N10) against scripted stations: a request answered in three
+NotifyCustomerInformation parts, parts out of order and repeated, validation, the document as a
+download; and the CSMS-side erasure of a token's personal data, which keeps the billing data."""
+import uuid
+from decimal import Decimal
+
+from rest_framework.authtoken.models import Token
+
+from csms.models import Command, MessageLogEntry
+from tests.helpers import eventually
+from tests.transactions_helpers import new_token, normal_session, tariff_for_station
+from transactions.models import (
+    CustomerInformationRequest, IdToken, IdTokenErasure, Transaction, TransactionEvent,
+)
+
+
+def ask(api, identity, expect=201, **fields):
+    body = {"station": identity, "report": True, "id_token": "CUSTOMER-1", "wait": 20, **fields}
+    response = api.post("/customer-information/", json=body)
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+def part(request_id, seq_no, data, tbc):
+    return {"requestId": request_id, "seqNo": seq_no, "data": data, "tbc": tbc,
+            "generatedAt": "2026-03-01T08:00:00Z"}
+
+
+def test_a_request_with_three_parts(connect_station, identity, api):
+    station = connect_station(identity)
+    station.answers["CustomerInformation"] = {"status": "Accepted"}
+    request = ask(api, identity, id_token_type="ISO14443")
+    assert request["status"] == "receiving"
+    assert request["command"]["payload"] == {
+        "requestId": request["request_id"], "report": True, "clear": False,
+        "idToken": {"idToken": "CUSTOMER-1", "type": "ISO14443"}}
+    texts = ["Sessions: 2026-02-01 12.1 kWh; ", "2026-02-09 8.4 kWh; ", "local list: yes"]
+    for seq_no, text in enumerate(texts):
+        assert station.call("NotifyCustomerInformation",
+                            part(request["request_id"], seq_no, text, seq_no < 2)) == {}
+        if seq_no < 2:
+            assert CustomerInformationRequest.objects.get(pk=request["id"]).status == "receiving"
+    done = api.get(f"/customer-information/{request['id']}/").json()
+    assert done["status"] == "complete" and done["part_count"] == 3 and done["completed_at"]
+    assert done["document"] == "".join(texts)
+    download = api.get(f"/customer-information/{request['id']}/download/")
+    assert download.status_code == 200 and download.text == "".join(texts)
+    assert download.headers["content-type"].startswith("text/plain")
+    assert "attachment" in download.headers["content-disposition"]
+    listed = api.get("/customer-information/", params={"station": identity}).json()
+    assert [row["id"] for row in listed["results"]] == [request["id"]]
+    assert "document" not in listed["results"][0]
+
+
+def test_parts_out_of_order_and_repeated(connect_station, identity, api):
+    station = connect_station(identity)
+    station.answers["CustomerInformation"] = {"status": "Accepted"}
+    request = ask(api, identity, customer_identifier="contract-42", id_token="")
+    request_id = request["request_id"]
+    assert request["command"]["payload"]["customerIdentifier"] == "contract-42"
+    station.call("NotifyCustomerInformation", part(request_id, 2, "C", False))
+    station.call("NotifyCustomerInformation", part(request_id, 0, "A", True))
+    station.call("NotifyCustomerInformation", part(request_id, 0, "A-again", True))  # a replay
+    pending = api.get(f"/customer-information/{request_id}/").json()
+    assert pending["status"] == "receiving" and pending["document"] == ""
+    assert api.get(f"/customer-information/{request_id}/download/").status_code == 409
+    station.call("NotifyCustomerInformation", part(request_id, 1, "B", True))
+    station.call("NotifyCustomerInformation", part(request_id, 1, "B", True))
+    done = api.get(f"/customer-information/{request_id}/").json()
+    assert (done["status"], done["document"], done["part_count"]) == ("complete", "ABC", 3)
+
+
+def test_validation_and_answers(connect_station, identity, api):
+    station = connect_station(identity)
+    both = ask(api, identity, expect=400, customer_identifier="x")
+    assert "exactly one" in str(both)
+    neither = ask(api, identity, expect=400, report=False, clear=False)
+    assert "report, a clear or both" in str(neither)
+    assert not CustomerInformationRequest.objects.filter(station__identity=identity).exists()
+    station.answers["CustomerInformation"] = {"status": "Invalid"}
+    refused = ask(api, identity, report=False, clear=True, id_token="", customer_certificate={
+        "hashAlgorithm": "SHA256", "issuerNameHash": "ab", "issuerKeyHash": "cd",
+        "serialNumber": "01"})
+    assert refused["status"] == "rejected"
+    assert refused["command"]["payload"]["customerCertificate"]["serialNumber"] == "01"
+    station.answers["CustomerInformation"] = {"status": "Accepted"}
+    cleared = ask(api, identity, report=False, clear=True)
+    assert cleared["status"] == "complete" and cleared["document"] == ""
+    # A requestId the CSMS never sent is answered, never an error.
+    assert station.call("NotifyCustomerInformation", part(2_000_000_000, 0, "x", False)) == {}
+    connect_station(identity + "-16", "1.6")
+    old = ask(api, identity + "-16", expect=400)
+    assert "2.0.1 only" in str(old)
+
+
+def test_erasure_keeps_billing_data(connect_station, identity, api):
+    station = connect_station(identity)
+    tariff_for_station(identity)
+    token = new_token(personal_message="Hello Alice", language="en", description="Alice's card")
+    value = token.id_token
+    transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
+    for payload in normal_session(transaction_id, token):
+        station.call("TransactionEvent", payload)
+    before = Transaction.objects.get(station__identity=identity, transaction_id=transaction_id)
+    assert before.id_token_value == value and before.total_cost is not None
+    # A remote start carried the value in a command too.
+    station.answers["RequestStartTransaction"] = {"status": "Accepted"}
+    started = api.post(f"/stations/{identity}/start-transaction/", json={
+        "id_token": value, "evse_id": 1, "wait": 20})
+    assert started.status_code in (201, 202), started.text
+    eventually(lambda: MessageLogEntry.objects.filter(frame__contains=f'"{value}"').exists())
+
+    station.answers["CustomerInformation"] = {"status": "Accepted"}
+    response = api.post(f"/id-tokens/{token.pk}/erase/", json={
+        "reason": "GDPR request 2026-17", "clear_at_stations": True})
+    assert response.status_code == 200, response.text
+    audit = response.json()
+    assert audit["erased_by"] == "operator" and audit["reason"] == "GDPR request 2026-17"
+    assert audit["pseudonym"].startswith("erased-") and value not in str(audit)
+    assert audit["erased"]["transactions"] == 1
+    assert set(audit["erased"]["token_fields"]) >= {"id_token", "personal_message", "language",
+                                                    "description"}
+    [sent] = audit["erased"]["station_requests"]
+    assert sent["station"] == identity
+
+    token.refresh_from_db()
+    assert token.id_token == audit["pseudonym"] and token.status == "Invalid"
+    assert (token.personal_message, token.language, token.description) == ("", "", "")
+    after = Transaction.objects.get(pk=before.pk)
+    assert after.id_token_value == audit["pseudonym"]
+    assert (after.energy_wh, after.total_cost, after.currency, after.started_at, after.ended_at) \
+        == (before.energy_wh, before.total_cost, before.currency, before.started_at,
+            before.ended_at)
+    assert after.energy_wh == Decimal("7500")
+    assert not any(value in str(event.payload) for event in
+                   TransactionEvent.objects.filter(transaction=after))
+    # The station was asked to clear the customer's data too; once answered nothing keeps it.
+    clear = CustomerInformationRequest.objects.get(pk=sent["request_id"])
+    eventually(lambda: CustomerInformationRequest.objects.get(pk=clear.pk).status == "complete")
+    eventually(lambda: value not in str(Command.objects.get(pk=clear.command_id).payload))
+    assert not IdToken.objects.filter(id_token=value).exists()
+    assert not any(value in str(command.payload) for command in Command.objects.filter(
+        identity=identity))
+    # Frames logged before the erasure carry the pseudonym instead.
+    assert not MessageLogEntry.objects.filter(identity=identity, action="RequestStartTransaction",
+                                              frame__contains=value).exists()
+    assert MessageLogEntry.objects.filter(identity=identity, action="RequestStartTransaction",
+                                          frame__contains=audit["pseudonym"]).exists()
+    assert IdTokenErasure.objects.get(pk=audit["id"]).id_token_id == token.pk
+    # Erasing twice is refused with a reason.
+    again = api.post(f"/id-tokens/{token.pk}/erase/", json={})
+    assert again.status_code == 400 and "erased already" in again.text
+
+
+def test_erasure_is_for_operators_only(csms, api):
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user(f"viewer-{uuid.uuid4().hex[:6]}", password="x")
+    key = Token.objects.create(user=user).key
+    token = new_token(personal_message="keep me")
+    response = api.post(f"/id-tokens/{token.pk}/erase/", json={},
+                        headers={"Authorization": f"Token {key}"})
+    assert response.status_code == 403 and "operators" in response.json()["detail"]
+    token.refresh_from_db()
+    assert token.personal_message == "keep me" and not token.erasures.exists()
