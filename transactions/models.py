@@ -201,6 +201,8 @@ class Transaction(models.Model):
         CONNECTOR_AVAILABLE = "ConnectorAvailable"
         NO_NEWS = "NoNews"
         OPERATOR = "ClosedByOperator"
+        # E14: GetTransactionStatus said not ongoing and no messages queued.
+        NOT_ONGOING = "StationNotOngoing"
 
     station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="transactions")
     transaction_id = models.CharField(max_length=36)
@@ -447,3 +449,4 @@ class LocalListUpdate(models.Model):
         ordering = ["-id"]
 
 from .models_customer import CustomerInformationRequest, IdTokenErasure  # noqa: E402,F401
+from .models_status import TransactionStatusRequest  # noqa: E402,F401

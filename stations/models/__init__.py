@@ -119,3 +119,4 @@ from .firmware import FirmwareImage, FirmwarePublication, FirmwareUpdate  # noqa
 from .campaigns import CampaignTarget, FirmwareCampaign, StationTag  # noqa: E402,F401
 from .display import DisplayMessage, DisplayMessageReport  # noqa: E402,F401
 from .logs import LogRequest  # noqa: E402,F401
+from .datatransfer import DataTransferExchange  # noqa: E402,F401
