@@ -72,7 +72,9 @@ def test_schema_failure_gets_matching_constraint_error(connect_station, identity
 
 
 @pytest.mark.parametrize("version,action,payload", [
-    ("2.0.1", "PublishFirmwareStatusNotification", {"status": "Published"}),
+    ("2.0.1", "GetCertificateStatus", {"ocspRequestData": {
+        "hashAlgorithm": "SHA256", "issuerNameHash": "a1", "issuerKeyHash": "b2",
+        "serialNumber": "1", "responderURL": "http://ocsp.example"}}),
     ("1.6", "SignCertificate", {"csr": "-----BEGIN CERTIFICATE REQUEST-----"}),
 ])
 def test_failing_handler_answers_internal_error_and_stays_up(connect_station, identity, version,

@@ -4,7 +4,7 @@ from csms.ocpp.framing import OCPP16, OCPP201
 from csms.ocpp.router import router
 
 
-@router.register(OCPP201, "PublishFirmwareStatusNotification", replace=True)
+@router.register(OCPP201, "GetCertificateStatus", replace=True)
 @router.register(OCPP16, "SignCertificate", replace=True)
 def failing_handler(session, payload):
     raise RuntimeError("this handler fails on purpose")

@@ -78,7 +78,9 @@ def create_image(*, name, version, vendor="", model="", upload=None, external_ur
             size += len(chunk)
         upload.seek(0)
         image.sha256, image.md5, image.size = sha256.hexdigest(), md5.hexdigest(), size
-        image.file.save(upload.name.rsplit("/", 1)[-1] or "firmware.bin", upload, save=False)
+        # A directory of its own keeps the file's own name in the station's URL.
+        filename = upload.name.rsplit("/", 1)[-1] or "firmware.bin"
+        image.file.save(f"{secrets.token_hex(8)}/{filename}", upload, save=False)
     image.save()
     return image
 
