@@ -1,0 +1,263 @@
+"""The simulator's side of firmware, logs, display messages, customer information, DataTransfer,
+GetTransactionStatus and SetNetworkProfile, against the real CSMS over real WebSockets and HTTP."""
+
+import gzip
+import hashlib
+import json
+import os
+
+import pytest
+
+from csms.models import MessageLogEntry
+from stations.models import Station
+from tests.helpers import eventually, send_command
+
+VERSIONS = ["2.0.1", "1.6"]
+
+
+def station_calls(identity, action):
+    """Payloads of the CALLs the station sent, oldest first, from the CSMS's message log."""
+    entries = MessageLogEntry.objects.filter(identity=identity, action=action, direction="in", message_type=2)
+    return [json.loads(entry.frame)[3] for entry in entries.order_by("id")]
+
+
+def statuses(identity, action, expected):
+    """The statuses the station reported with `action`, once it has reported `expected` (the log
+    entry of the last may come a moment after the state it drove)."""
+    found = eventually(lambda: len(calls := station_calls(identity, action)) >= len(expected) and calls)
+    assert [payload["status"] for payload in found] == expected
+    return found
+
+
+def command(api, identity, action, payload):
+    answer = send_command(api, identity, action, payload)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["status"] in ("accepted", "rejected"), body
+    return body["response"]
+
+
+def upload_image(api, version, content):
+    answer = api.post(
+        "/firmware-images/",
+        data={"name": "SimCharge firmware", "version": version, "vendor": "SimCharge", "model": "SimCharge AC22"},
+        files={"file": (f"simcharge-{version}.bin", content, "application/octet-stream")},
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def push(api, identity, image, **fields):
+    answer = api.post("/firmware-updates/", json={"station": identity, "image": image["id"], "wait": 10, **fields})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def update_status(api, update):
+    return api.get(f"/firmware-updates/{update['id']}/").json()["status"]
+
+
+# --- firmware -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_firmware_is_downloaded_checked_installed_and_booted(api, simulator, simulated_station, identity, version):
+    station = simulated_station(identity, version, reboot_seconds=0.1, firmware_install_seconds=0.1)
+    content = os.urandom(300_000)
+    image = upload_image(api, "3.1.4", content)
+    update = push(api, identity, image)
+    assert update["status"] not in ("rejected", "offline", "failed"), update
+    eventually(lambda: update_status(api, update) == "installed_confirmed")
+    assert simulator.call(lambda: station.firmware_version) == "3.1.4"
+    # The bytes the station fetched are the image's, checked against the SHA-256 the CSMS sent.
+    ((_url, size, sha256, new_version),) = simulator.call(lambda: list(station.firmware.downloaded))
+    assert (size, sha256, new_version) == (len(content), hashlib.sha256(content).hexdigest(), "3.1.4")
+    steps = [status for _, status in simulator.call(lambda: list(station.firmware.history))]
+    assert steps == ["Downloading", "Downloaded", "Installing", "InstallRebooting", "Installed"]
+    if version == "2.0.1":
+        statuses(identity, "FirmwareStatusNotification", steps)
+        assert Station.objects.get(identity=identity).boot_reason == "FirmwareUpdate"
+    else:  # 1.6 has no InstallRebooting
+        statuses(identity, "FirmwareStatusNotification", ["Downloading", "Downloaded", "Installing", "Installed"])
+    assert Station.objects.get(identity=identity).firmware_version == "3.1.4"
+    assert simulator.call(lambda: station.boot_count) == 2
+
+
+@pytest.mark.parametrize(
+    "option, expected",
+    [
+        ({"firmware_download_fails": True}, ["Downloading", "Downloading", "DownloadFailed"]),
+        ({"firmware_sha256": "00" * 32}, ["Downloading", "Downloading", "DownloadFailed"]),
+        ({"firmware_install_fails": True}, ["Downloading", "Downloaded", "Installing", "InstallationFailed"]),
+    ],
+    ids=["download-fails", "checksum-mismatch", "install-fails"],
+)
+def test_firmware_failures_are_reported_after_the_retries(api, simulator, simulated_station, identity, option, expected):
+    station = simulated_station(identity, "2.0.1", firmware_install_seconds=0.1, **option)
+    image = upload_image(api, "9.9.9", os.urandom(5_000))
+    update = push(api, identity, image, retries=1, retry_interval=0)
+    eventually(lambda: update_status(api, update) == expected[-1])
+    reported = statuses(identity, "FirmwareStatusNotification", expected)
+    assert {payload["requestId"] for payload in reported} == {update["request_id"]}
+    assert simulator.call(lambda: station.firmware_version) == "2.4.1"
+    assert simulator.call(lambda: station.boot_count) == 1
+
+
+def test_signed_firmware_on_16_reports_signature_verified(api, simulator, simulated_station, identity):
+    station = simulated_station(identity, "1.6", reboot_seconds=0.1, firmware_install_seconds=0.1)
+    answer = api.post(
+        "/firmware-images/",
+        data={"name": "signed", "version": "2.0.0", "vendor": "SimCharge", "model": "SimCharge AC22",
+              "signature": "c2lnbmF0dXJl",
+              "signing_certificate": "-----BEGIN CERTIFICATE-----\nMIIBsim\n-----END CERTIFICATE-----\n"},
+        files={"file": ("signed.bin", os.urandom(2_000), "application/octet-stream")},
+    )
+    assert answer.status_code == 201, answer.text
+    update = push(api, identity, answer.json())
+    eventually(lambda: update_status(api, update) == "installed_confirmed")
+    reported = statuses(
+        identity, "SignedFirmwareStatusNotification",
+        ["Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting", "Installed"],
+    )
+    assert {payload["requestId"] for payload in reported} == {update["request_id"]}
+    assert simulator.call(lambda: station.firmware_version) == "2.0.0"
+
+
+# --- logs ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "version, kind, options",
+    [
+        ("2.0.1", "DiagnosticsLog", {}),
+        ("1.6", "Diagnostics", {"log_upload_method": "POST", "log_binary": True}),
+        ("1.6", "SecurityLog", {"log_upload_method": "POST"}),
+    ],
+    ids=["2.0.1-GetLog-PUT", "1.6-GetDiagnostics-POST-gzip", "1.6-GetLog-POST"],
+)
+def test_log_is_uploaded_and_downloadable_byte_for_byte(api, simulator, simulated_station, identity, version, kind, options):
+    station = simulated_station(identity, version, log_size_bytes=6000, **options)
+    answer = api.post("/log-requests/", json={"station": identity, "kind": kind, "wait": 10})
+    assert answer.status_code == 201, answer.text
+    log_request = answer.json()
+    done = eventually(
+        lambda: (row := api.get(f"/log-requests/{log_request['id']}/").json())["status"] == "Uploaded" and row
+    )
+    ((_url, name, body),) = simulator.call(lambda: list(station.logs.uploaded))
+    downloaded = api.get(f"/log-requests/{log_request['id']}/download/", headers={"Accept": "application/octet-stream"})
+    assert downloaded.status_code == 200 and downloaded.content == body
+    text = gzip.decompress(body) if options.get("log_binary") else body
+    assert len(text) >= 6000 and b"BootNotification" in text  # the station's own recent messages
+    assert done["size"] == len(body)
+    action = "DiagnosticsStatusNotification" if kind == "Diagnostics" else "LogStatusNotification"
+    statuses(identity, action, ["Uploading", "Uploaded"])
+    if kind == "Diagnostics":
+        assert name.endswith(".log.gz")
+
+
+# --- display messages ---------------------------------------------------------------------------
+
+
+def message(message_id, priority, content, **fields):
+    return {"id": message_id, "priority": priority, "message": {"format": "UTF8", "content": content}, **fields}
+
+
+def test_display_messages_set_listed_shown_and_cleared(api, simulator, simulated_station, identity):
+    station = simulated_station(identity, "2.0.1", display_formats=("ASCII", "UTF8"), report_items_per_part=2)
+
+    def set_message(info):
+        return command(api, identity, "SetDisplayMessage", {"message": info})["status"]
+
+    assert set_message(message(1, "NormalCycle", "Welcome")) == "Accepted"
+    assert set_message(message(2, "InFront", "Tariff 0.30 EUR/kWh")) == "Accepted"
+    assert set_message(message(3, "NormalCycle", "Open 24/7")) == "Accepted"
+    assert set_message({**message(4, "AlwaysFront", "x"), "message": {"format": "HTML", "content": "<b>x</b>"}}) == (
+        "NotSupportedMessageFormat"
+    )
+    assert set_message(message(5, "InFront", "Your session", transactionId="no-such-tx")) == "UnknownTransaction"
+    assert simulator.call(lambda: station.display.shown()["id"]) == 2  # InFront before the cycle
+    assert set_message(message(6, "AlwaysFront", "Out of order soon")) == "Accepted"
+    assert simulator.call(lambda: station.display.shown()["id"]) == 6
+
+    assert command(api, identity, "GetDisplayMessages", {"requestId": 41})["status"] == "Accepted"
+    parts = eventually(lambda: len(found := station_calls(identity, "NotifyDisplayMessages")) == 2 and found)
+    assert [part["tbc"] for part in parts] == [True, False]
+    assert [info["id"] for part in parts for info in part["messageInfo"]] == [1, 2, 3, 6]
+    assert command(api, identity, "GetDisplayMessages", {"requestId": 42, "priority": "AlwaysFront"}) == {
+        "status": "Accepted"
+    }
+    eventually(lambda: [info["id"] for info in station_calls(identity, "NotifyDisplayMessages")[-1]["messageInfo"]] == [6])
+
+    assert command(api, identity, "ClearDisplayMessage", {"id": 6}) == {"status": "Accepted"}
+    assert command(api, identity, "ClearDisplayMessage", {"id": 6}) == {"status": "Unknown"}
+    assert simulator.call(lambda: station.display.shown()["id"]) == 2
+    assert command(api, identity, "GetDisplayMessages", {"requestId": 43, "id": [6]}) == {"status": "Unknown"}
+
+
+# --- customer information -----------------------------------------------------------------------
+
+
+def test_customer_information_in_three_parts_and_clear_forgets_the_token(api, simulator, simulated_station, identity):
+    station = simulated_station(identity, "2.0.1")
+    token = {"idToken": "04AABBCCDD", "type": "ISO14443"}
+    assert command(
+        api, identity, "SendLocalList",
+        {"versionNumber": 3, "updateType": "Full",
+         "localAuthorizationList": [{"idToken": token, "idTokenInfo": {"status": "Accepted"}}]},
+    ) == {"status": "Accepted"}
+    assert command(api, identity, "CustomerInformation", {"requestId": 7, "report": True, "clear": True, "idToken": token}) == {
+        "status": "Accepted"
+    }
+    parts = eventually(lambda: len(found := station_calls(identity, "NotifyCustomerInformation")) == 3 and found)
+    assert [(part["seqNo"], part.get("tbc", False), part["requestId"]) for part in parts] == [
+        (0, True, 7), (1, True, 7), (2, False, 7),
+    ]
+    document = "".join(part["data"] for part in parts)
+    assert "04AABBCCDD" in document and "local list (version 3)" in document and "cleared" in document
+    assert simulator.call(lambda: "04AABBCCDD" in station.local_auth.entries) is False
+    answer = command(api, identity, "CustomerInformation", {"requestId": 8, "report": True, "clear": False})
+    assert answer["status"] == "Invalid"
+
+
+# --- DataTransfer, GetTransactionStatus, SetNetworkProfile --------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_data_transfer_both_ways(api, simulator, simulated_station, identity, version):
+    station = simulated_station(identity, version)
+    assert command(api, identity, "DataTransfer", {"vendorId": "SimCharge", "messageId": "Echo", "data": "ping"}) == {
+        "status": "Accepted", "data": "ping",
+    }
+    assert command(api, identity, "DataTransfer", {"vendorId": "SimCharge", "messageId": "Nope"}) == {
+        "status": "UnknownMessageId"
+    }
+    assert command(api, identity, "DataTransfer", {"vendorId": "com.other"}) == {"status": "UnknownVendorId"}
+    # From the station: no vendor handler registered for this vendor on the CSMS.
+    answer = simulator.run(station.data_transfer("SimCharge", "Hello", "data"))
+    assert answer["status"] == "UnknownVendorId"
+
+
+def test_transaction_status_and_network_profile(api, simulator, simulated_station, identity):
+    token = f"SIM{identity[3:].upper()}"
+    assert api.post("/id-tokens/", json={"id_token": token, "type": "ISO14443"}).status_code == 201
+    station = simulated_station(identity, "2.0.1", session_seconds=(60, 60))
+    evse = station.evses[0]
+    simulator.call(lambda: station.spawn(station.charge(evse, token)))
+    transaction_id = eventually(lambda: simulator.call(lambda: evse.session and evse.session.transaction_id))
+    assert command(api, identity, "GetTransactionStatus", {"transactionId": transaction_id}) == {
+        "messagesInQueue": False, "ongoingIndicator": True,
+    }
+    assert command(api, identity, "GetTransactionStatus", {"transactionId": "unknown"}) == {
+        "messagesInQueue": False, "ongoingIndicator": False,
+    }
+    assert command(api, identity, "GetTransactionStatus", {}) == {"messagesInQueue": False}
+    simulator.call(lambda: evse.session.request_stop("Remote"))
+
+    connection = {"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": "wss://csms.example/ocpp",
+                  "messageTimeout": 30, "securityProfile": 2, "ocppInterface": "Wired0"}
+    assert command(api, identity, "SetNetworkProfile", {"configurationSlot": 1, "connectionData": connection}) == {
+        "status": "Accepted"
+    }
+    assert simulator.call(lambda: station.network_profiles) == {1: connection}
+    answer = command(api, identity, "SetNetworkProfile", {"configurationSlot": 9, "connectionData": connection})
+    assert answer["status"] == "Rejected"
