@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import display as display_views
 from .views import campaigns as campaign_views
 from .views import firmware as firmware_views
 from .views import logs as log_views
@@ -19,6 +20,9 @@ urlpatterns = [
     path("stations/<str:identity>/send/", views.station_send, name="send"),
     path("stations/<str:identity>/registration-policy/", views.station_registration_policy,
          name="registration-policy"),
+    path("stations/<str:identity>/display-messages/", display_views.display_message_add, name="display-add"),
+    path("stations/<str:identity>/display-messages/get/", display_views.display_message_refresh, name="display-refresh"),
+    path("stations/<str:identity>/display-messages/<int:pk>/clear/", display_views.display_message_clear, name="display-clear"),
     path("firmware/", firmware_views.firmware_images, name="firmware"),
     path("firmware/images/<int:pk>/delete/", firmware_views.firmware_image_delete,
          name="firmware-image-delete"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_customer
 
 app_name = "transactions"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("transactions/<int:pk>/", views.transaction_detail, name="detail"),
     path("transactions/<int:pk>/close/", views.transaction_close, name="close"),
     path("id-tokens/", views.token_list, name="tokens"),
+    path("id-tokens/<int:pk>/erase/", views_customer.token_erase, name="token-erase"),
     path("transactions/stations/<str:identity>/control/", views.station_control,
          name="station-control"),
 ]

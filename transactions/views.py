@@ -98,7 +98,7 @@ def token_list(request):
                 token = actions.save_token(form)
                 messages.info(request, f"Token {token} saved")
                 return redirect("transactions:tokens")
-    tokens = IdToken.objects.select_related("group").order_by("id_token")
+    tokens = IdToken.objects.select_related("group").prefetch_related("erasures").order_by("id_token")
     query = request.GET.get("q", "").strip()
     if query:
         tokens = tokens.filter(id_token__icontains=query)
