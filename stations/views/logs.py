@@ -23,6 +23,8 @@ from ..models import LogRequest, Station
 
 logger = logging.getLogger(__name__)
 PANEL_ROWS = 10
+# The station's answer usually arrives within this; a later one shows up in the panel.
+COMMAND_WAIT_SECONDS = 1.5
 # Room for a one-file form's boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 UPLOAD_METHODS = ("PUT", "POST")
@@ -148,6 +150,10 @@ def station_log_request(request, identity):
     except (StationNotReady, outbound.InvalidCommand) as error:
         messages.error(request, f"Log request not sent: {error}")
         return redirect(target)
+    command = outbound.wait_for_outcome(command, COMMAND_WAIT_SECONDS)
+    if command.is_finished:
+        log_request = log_actions.settle_command(command) or log_request
+        log_request.refresh_from_db()
     text = f"{command.action} #{log_request.request_id}: {log_request.status}"
     level = (messages.ERROR if log_request.status in LogRequest.FINAL_STATUSES
              else messages.SUCCESS)
