@@ -341,6 +341,14 @@ FIRMWARE_CAMPAIGN_TICK_SECONDS = env_float("FIRMWARE_CAMPAIGN_TICK_SECONDS", 10.
 CELERY_BEAT_SCHEDULE["stations-firmware-campaigns"] = {
     "task": "stations.tasks.advance_firmware_campaigns", "schedule": FIRMWARE_CAMPAIGN_TICK_SECONDS}
 
+# --- Display messages and customer information -------------------------------------------------
+# Answers to Set/Get/ClearDisplayMessage and CustomerInformation that a failed receiver left
+# unapplied are applied by the beat once a minute.
+CELERY_BEAT_SCHEDULE["stations-settle-display-messages"] = {
+    "task": "stations.tasks.settle_display_messages", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["transactions-settle-customer-information"] = {
+    "task": "transactions.tasks.settle_customer_information", "schedule": 60.0}
+
 # --- Auth, API ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -40,3 +40,50 @@ def sweep_log_requests():
     from .actions import logs as log_actions
 
     return log_actions.sweep_expired()
+
+
+# --- display messages (2.0.1) ---------------------------------------------------------------
+
+@shared_task(ignore_result=True)
+def set_display_message(station_pk, data, source="task:display-message"):
+    """SetDisplayMessage to one station; `data` in the API's field names (times ISO 8601)."""
+    from django.utils.dateparse import parse_datetime
+
+    from .commands import display
+    from .models import Station
+
+    data = dict(data)
+    for name in ("start_time", "end_time"):
+        if data.get(name):
+            data[name] = parse_datetime(data[name])
+    message, _ = display.set_display_message(Station.objects.get(pk=station_pk), data,
+                                             source=source)
+    return message.pk
+
+
+@shared_task(ignore_result=True)
+def clear_display_message(message_pk, source="task:display-message"):
+    from .commands import display
+    from .models import DisplayMessage
+
+    return display.clear_display_message(DisplayMessage.objects.get(pk=message_pk),
+                                         source=source).pk
+
+
+@shared_task(ignore_result=True)
+def get_display_messages(station_pk, ids=None, priority=None, state=None,
+                         source="task:display-message"):
+    from .commands import display
+    from .models import Station
+
+    report, _ = display.get_display_messages(Station.objects.get(pk=station_pk), ids, priority,
+                                             state, source=source)
+    return report.pk
+
+
+@shared_task(ignore_result=True)
+def settle_display_messages():
+    """The beat's pass: display-message answers a failed receiver left unapplied."""
+    from .actions import display
+
+    return display.settle_finished()

@@ -163,3 +163,18 @@ def test_erasure_is_for_operators_only(csms, api):
     assert response.status_code == 403 and "operators" in response.json()["detail"]
     token.refresh_from_db()
     assert token.personal_message == "keep me" and not token.erasures.exists()
+
+
+def test_the_sweep_applies_answers_a_receiver_left(identity):
+    from stations.models import Station
+    from transactions import tasks
+
+    station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
+    answered = Command.objects.create(identity=identity, ocpp_version="2.0.1",
+                                      action="CustomerInformation", status="accepted",
+                                      response={"status": "Accepted"})
+    request = CustomerInformationRequest.objects.create(station=station, report=True,
+                                                        customer_identifier="c-1", command=answered)
+    tasks.settle_customer_information()
+    request.refresh_from_db()
+    assert request.status == "receiving"

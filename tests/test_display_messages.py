@@ -148,3 +148,24 @@ def test_unknown_request_and_other_versions(connect_station, identity, api):
     station.close()
     offline = push(api, identity, "nobody home")
     assert offline["status"] == "failed" and offline["command"]["status"] == "offline"
+
+
+def test_the_sweep_applies_answers_a_receiver_left(identity):
+    from csms.models import Command
+    from stations import tasks
+    from stations.models import DisplayMessageReport, Station
+
+    station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
+    answered = Command.objects.create(identity=identity, ocpp_version="2.0.1",
+                                      action="SetDisplayMessage", status="rejected",
+                                      response={"status": "UnknownTransaction"})
+    message = DisplayMessage.objects.create(station=station, message_id=5, priority="InFront",
+                                            content="x", transaction_id="gone", command=answered)
+    asked = Command.objects.create(identity=identity, ocpp_version="2.0.1",
+                                   action="GetDisplayMessages", status="timeout")
+    report = DisplayMessageReport.objects.create(station=station, command=asked)
+    tasks.settle_display_messages()
+    message.refresh_from_db()
+    report.refresh_from_db()
+    assert (message.status, message.rejection_reason) == ("rejected", "UnknownTransaction")
+    assert report.status == "failed" and report.completed_at

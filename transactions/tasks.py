@@ -47,3 +47,27 @@ def send_local_list(identity, update_type="Full", id_token_pks=None):
 
     station = Station.objects.get(identity=identity)
     return commands.send_local_list(station, update_type, id_token_pks, source="task:local-list").pk
+
+
+@shared_task(ignore_result=True)
+def customer_information(identity, report=False, clear=False, id_token=None,
+                         id_token_type="ISO14443", customer_identifier="",
+                         customer_certificate=None):
+    """CustomerInformation (2.0.1) to one station; the parts assemble on its request row."""
+    from stations.models import Station
+
+    from .actions import customer_data
+
+    request, _ = customer_data.customer_information(
+        Station.objects.get(identity=identity), report=report, clear=clear, id_token=id_token,
+        id_token_type=id_token_type, customer_identifier=customer_identifier,
+        customer_certificate=customer_certificate, source="task:customer-information")
+    return request.pk
+
+
+@shared_task(ignore_result=True)
+def settle_customer_information():
+    """The beat's pass: CustomerInformation answers a failed receiver left unapplied."""
+    from .actions import customer_data
+
+    return customer_data.settle_finished()

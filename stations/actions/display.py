@@ -234,3 +234,26 @@ def _reconcile(report, reported):
         station_id=station_pk, status=Status.ACCEPTED, **_in_scope(report.criteria or {}))
     now = timezone.now()
     return gone.exclude(pk__in=seen).update(status=Status.CLEARED, cleared_at=now, updated_at=now)
+
+
+def settle_finished():
+    """The sweep: answers a failed receiver left unapplied (a pending message or report whose
+    command has its outcome). Returns how many rows it looked at."""
+    finished = Command.FINISHED
+    rows = 0
+    for command_id in DisplayMessage.objects.filter(
+            status=Status.PENDING, command__status__in=finished).values_list("command_id", flat=True):
+        settle_set_message(Command.objects.get(pk=command_id))
+        rows += 1
+    for command_id in DisplayMessage.objects.filter(
+            status__in=DisplayMessage.LIVE_STATUSES, clear_command__status__in=finished,
+            clear_command__response__status__in=["Accepted", "Unknown"]).values_list(
+            "clear_command_id", flat=True):
+        settle_clear_message(Command.objects.get(pk=command_id))
+        rows += 1
+    for command_id in DisplayMessageReport.objects.filter(
+            status=ReportStatus.REQUESTED, command__status__in=finished).exclude(
+            command__status=Command.Status.ACCEPTED).values_list("command_id", flat=True):
+        settle_report_request(Command.objects.get(pk=command_id))
+        rows += 1
+    return rows

@@ -308,3 +308,13 @@ def _replaced_key(key, value, pseudonym):
     if isinstance(key, str) and key.startswith(value + "|"):
         return pseudonym + key[len(value):]
     return key
+
+
+def settle_finished():
+    """The sweep: requests whose command has its outcome but no receiver applied it."""
+    command_ids = list(CustomerInformationRequest.objects.filter(
+        status=Status.REQUESTED, command__status__in=Command.FINISHED).values_list(
+        "command_id", flat=True))
+    for command in Command.objects.filter(pk__in=command_ids):
+        settle_request(command)
+    return len(command_ids)
