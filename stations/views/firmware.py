@@ -9,6 +9,8 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from csms.ocpp import outbound
+
 from ..actions import firmware as firmware_actions
 from ..commands import StationNotReady
 from .firmware_forms import FirmwareImageForm, FirmwareUpdateForm
@@ -16,6 +18,7 @@ from ..models import FirmwareImage, FirmwareUpdate, Station
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
+ANSWER_WAIT_SECONDS = 1.5
 
 
 # --- the station's download ----------------------------------------------------------------
@@ -142,6 +145,12 @@ def station_firmware_update(request, identity):
     except (StationNotReady, firmware_actions.InvalidFirmware) as error:
         messages.error(request, str(error))
     else:
+        if update.command is not None:
+            # The answer usually arrives within a moment; apply it here so the page shows it.
+            command = outbound.wait_for_outcome(update.command, ANSWER_WAIT_SECONDS)
+            if command.is_finished:
+                firmware_actions.settle_command(command)
+                update.refresh_from_db()
         messages.success(request, f"Firmware {update.image} sent to {station.identity} "
                                   f"(requestId {update.request_id}): {update.status}.")
     return redirect("stations:detail", identity=identity)

@@ -1,0 +1,65 @@
+"""The firmware pages in a browser: upload an image, push it to a connected station from its
+page, follow the update to the version confirmed at the next boot."""
+import os
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser_helpers import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_upload_then_push_to_a_connected_station(page, connect_station, identity):
+    content = os.urandom(50_000)
+    version = f"5.{identity[-4:]}"
+    page.goto("/firmware/")
+    form = page.locator("#firmware-upload-form")
+    form.locator("input[name=name]").fill("Browser build")
+    form.locator("input[name=version]").fill(version)
+    form.locator("input[name=vendor]").fill("TestVendor")
+    form.locator("input[name=file]").set_input_files(
+        files=[{"name": "browser-fw.bin", "mimeType": "application/octet-stream",
+                "buffer": content}])
+    form.locator("#firmware-upload").click()
+    expect(page.locator(".flash").first).to_contain_text(f"Browser build {version} stored")
+    row = page.locator("#firmware-images tbody tr", has_text=version)
+    expect(row).to_contain_text("browser-fw.bin")
+    expect(row).to_contain_text("48.8 KB")
+
+    station = connect_station(identity)
+    station.answers["UpdateFirmware"] = {"status": "Accepted"}
+    page.goto(f"/stations/{identity}/")
+    panel = page.locator("#firmware-panel")
+    expect(panel.locator("#firmware-running")).to_have_text("1.0")
+    panel.locator("select[name=image]").select_option(label=f"Browser build {version}")
+    panel.locator("#firmware-send").click()
+    expect(page.locator(".flash").first).to_contain_text(f"sent to {identity}")
+    _, action, payload = station.next_call()
+    assert action == "UpdateFirmware"
+    assert httpx.get(payload["firmware"]["location"], timeout=30).content == content
+    update_row = panel.locator(f'tr[data-request="{payload["requestId"]}"]')
+    expect(update_row).to_contain_text("accepted")
+
+    for status in ("Downloading", "Downloaded", "Installing", "Installed"):
+        station.call("FirmwareStatusNotification",
+                     {"status": status, "requestId": payload["requestId"]})
+    station.boot(chargingStation={"model": "TestModel", "vendorName": "TestVendor",
+                                  "firmwareVersion": version})
+    page.reload()
+    expect(update_row.locator(".badge")).to_have_text("Installed Confirmed")
+    expect(update_row).to_contain_text("Downloading → Downloaded → Installing → Installed")
+    expect(update_row).to_contain_text(f"booted {version}")
+    expect(panel.locator("#firmware-running")).to_have_text(version)
+    screenshot(page, "firmware-panel")
+
+
+def test_upload_without_file_or_url_is_refused(page):
+    page.goto("/firmware/")
+    form = page.locator("#firmware-upload-form")
+    form.locator("input[name=name]").fill("Nothing")
+    form.locator("input[name=version]").fill("0")
+    form.locator("#firmware-upload").click()
+    expect(page.locator("#firmware-upload-form .error")).to_contain_text(
+        "Give a file or an external URL.")
