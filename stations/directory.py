@@ -1,12 +1,16 @@
 """The stations app's part in every OCPP session: admission, connection state and the boot gate."""
 import hashlib
 import hmac
+import logging
 
 from csms.ocpp.framing import OcppError
 from csms.ocpp.lifecycle import Admission, StationDirectory
 
 from . import actions
 from .models import Station
+from .signals import station_connected
+
+logger = logging.getLogger(__name__)
 
 # B02: a Pending station may answer what the CSMS asked of it (reports after GetBaseReport,
 # GetReport, GetMonitoringReport) besides booting again; everything else waits for Accepted.
@@ -49,6 +53,14 @@ class StationsDirectory(StationDirectory):
 
     def connected(self, session):
         actions.mark_connected(session.station_pk, session.ocpp_version, session.remote_address)
+        if not session.data.get("connected_announced"):  # a restored session is no reconnect
+            session.data["connected_announced"] = True
+            # A failing receiver must not cost the station its connection.
+            for receiver, result in station_connected.send_robust(
+                    sender=Station, station_pk=session.station_pk, identity=session.identity,
+                    ocpp_version=session.ocpp_version):
+                if isinstance(result, Exception):
+                    logger.error("%s failed for %s", receiver, session.identity, exc_info=result)
 
     def disconnected(self, session):
         actions.mark_disconnected(session.station_pk)

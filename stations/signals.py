@@ -5,6 +5,11 @@ from django.dispatch import Signal
 # kwargs: station (Station), ocpp_version, registration_status, first_boot (bool).
 station_booted = Signal()
 
+# Sent once per WebSocket session when a station (re)connects, after its presence is written and
+# before any of its frames is handled, in the thread that recorded the connection (not when a
+# stalled server restores its sessions). kwargs: station_pk, identity, ocpp_version.
+station_connected = Signal()
+
 # Sent after a connector's status is stored (not for a late replay of an older one), in the
 # thread that handled the StatusNotification. kwargs: station_pk, evse_id (None on 1.6),
 # connector_id, status, status_at (datetime or None).

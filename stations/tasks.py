@@ -87,3 +87,20 @@ def settle_display_messages():
     from .actions import display
 
     return display.settle_finished()
+
+
+@shared_task(ignore_result=True)
+def start_firmware_update(station_pk, image_pk, retrieve_at=None, install_at=None, retries=None,
+                          retry_interval=None, force=False, source="task:firmware-update"):
+    """UpdateFirmware to one station (times as ISO 8601 strings); returns the update's pk."""
+    from django.utils.dateparse import parse_datetime
+
+    from .actions import firmware as firmware_actions
+    from .models import FirmwareImage, Station
+
+    update = firmware_actions.start_update(
+        Station.objects.get(pk=station_pk), FirmwareImage.objects.get(pk=image_pk),
+        retrieve_at=parse_datetime(retrieve_at) if retrieve_at else None,
+        install_at=parse_datetime(install_at) if install_at else None, retries=retries,
+        retry_interval=retry_interval, force=force, source=source)
+    return update.pk

@@ -7,10 +7,12 @@ from csms.ocpp.framing import OCPP201
 from stations.commands import StationNotReady, _version
 
 from . import actions
-from .models import IdToken, Reservation, Transaction
+from .actions import transaction_status
+from .models import IdToken, Reservation, Transaction, TransactionStatusRequest
 
 __all__ = ["StationNotReady", "start_transaction", "stop_transaction", "reserve", "cancel_reservation",
-           "send_local_list", "get_local_list_version", "clear_cache", "cost_updated"]
+           "send_local_list", "get_local_list_version", "clear_cache", "cost_updated",
+           "get_transaction_status", "ask_after_reconnect"]
 
 
 def _id_token_201(token):
@@ -155,6 +157,34 @@ def cost_updated(transaction, total, source="task:cost-updates"):
     return outbound.send_call(transaction.station.identity, OCPP201, "CostUpdated",
                               {"totalCost": float(total), "transactionId": transaction.transaction_id},
                               source=source)
+
+
+def get_transaction_status(station, transaction=None, trigger="Operator", source=""):
+    """GetTransactionStatus (2.0.1 E14) about one transaction, or without one (are any messages
+    queued?): (request, command). The answer is applied by receivers.py."""
+    version = _version(station)
+    if version != OCPP201:
+        raise actions.InvalidRequest("GetTransactionStatus is OCPP 2.0.1 only.")
+    payload = {"transactionId": transaction.transaction_id} if transaction is not None else {}
+    with db_transaction.atomic():
+        status_request = transaction_status.create_request(station, transaction, trigger)
+        command = outbound.send_call(station.identity, version, "GetTransactionStatus", payload,
+                                     source=source)
+        transaction_status.attach_command(status_request, command)
+    command.refresh_from_db()  # on the embedded default the answer may already be in
+    status_request.refresh_from_db()
+    return status_request, command
+
+
+def ask_after_reconnect(station_pk, ocpp_version):
+    """A 2.0.1 station reconnected while the CSMS has transactions of it running: ask about each
+    (the calls go out before its first frame is read). Returns the requests."""
+    if ocpp_version != OCPP201:
+        return []
+    return [get_transaction_status(transaction.station, transaction,
+                                   TransactionStatusRequest.Trigger.RECONNECT,
+                                   source="csms:reconnect")[0]
+            for transaction in transaction_status.running_transactions(station_pk)]
 
 
 def token_by_reference(value, token_type=None):

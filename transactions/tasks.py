@@ -50,6 +50,20 @@ def send_local_list(identity, update_type="Full", id_token_pks=None):
 
 
 @shared_task(ignore_result=True)
+def get_transaction_status(identity, transaction_id=None):
+    """GetTransactionStatus (2.0.1) about one transaction (its id at the station), or none."""
+    from stations.models import Station
+
+    from .models import Transaction
+
+    station = Station.objects.get(identity=identity)
+    transaction = (Transaction.objects.get(station=station, transaction_id=transaction_id)
+                   if transaction_id else None)
+    return commands.get_transaction_status(station, transaction,
+                                           source="task:transaction-status")[0].pk
+
+
+@shared_task(ignore_result=True)
 def customer_information(identity, report=False, clear=False, id_token=None,
                          id_token_type="ISO14443", customer_identifier="",
                          customer_certificate=None):

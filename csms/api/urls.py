@@ -9,6 +9,7 @@ from smartcharging.api import urls as smartcharging_urls
 from stations.api import urls as stations_urls
 from stations.api.views import StationViewSet
 from transactions.api.customer import CustomerInformationViewSet
+from transactions.api.transaction_status import TransactionStatusRequestViewSet
 from transactions.api.views import (
     IdTokenViewSet, LocalListViewSet, ReservationViewSet, TariffViewSet, TransactionViewSet,
 )
@@ -24,6 +25,8 @@ router.register("tariffs", TariffViewSet, basename="tariff")
 router.register("reservations", ReservationViewSet, basename="reservation")
 router.register("local-lists", LocalListViewSet, basename="local-list")
 router.register("customer-information", CustomerInformationViewSet, basename="customer-information")
+router.register("transaction-status-requests", TransactionStatusRequestViewSet,
+                basename="transaction-status-request")
 for prefix, viewset, basename in (devicemodel_urls.router_registrations
                                   + smartcharging_urls.router_registrations
                                   + stations_urls.router_registrations):

@@ -82,7 +82,17 @@ NOTES = {
     Settlement.CONNECTOR_AVAILABLE: "The connector was reported Available and the station did "
                                     "not end this transaction by {due} UTC.",
     Settlement.NO_NEWS: "Nothing heard of it since {last_news} UTC.",
+    Settlement.NOT_ONGOING: "The station answered GetTransactionStatus that it no longer runs "
+                            "this transaction and holds no queued message; nothing more was "
+                            "heard of it by {due} UTC.",
 }
+
+
+def station_not_ongoing(transaction_pk):
+    """E14: GetTransactionStatus answered not ongoing with no messages queued: close it after
+    the grace period unless the station reports it meanwhile."""
+    running = Transaction.objects.filter(pk=transaction_pk)
+    return _close_unless_heard(running, Settlement.NOT_ONGOING)
 
 
 def _moment(value):
