@@ -325,8 +325,9 @@ if DEVICEMODEL_PERIODIC_REPORT:
     }
 
 # --- Logs and diagnostics (GetLog, GetDiagnostics) ---------------------------------------------
-# The largest log file a station may upload to its one-time URL (bytes); above it: 413.
-LOG_UPLOAD_MAX_BYTES = env_int("LOG_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
+# The largest log file a station may upload to its one-time URL (bytes); above it: 413. The
+# default is the proxy's client_max_body_size (deploy/nginx/csms.conf): raise both together.
+LOG_UPLOAD_MAX_BYTES = env_int("LOG_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # How long a log upload URL works after the request; then the request ends Expired.
 LOG_UPLOAD_EXPIRY_SECONDS = env_int("LOG_UPLOAD_EXPIRY_SECONDS", 3600)
 # How often (s) the beat marks requests whose upload URL expired with no file.
