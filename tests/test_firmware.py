@@ -268,3 +268,19 @@ def test_publish_and_unpublish_on_a_local_controller(api, connect_station, ident
     refused = api.post("/firmware-publications/", json={"station": station_16.identity,
                                                         "image": image["id"]})
     assert refused.status_code == 400 and "2.0.1" in refused.json()["detail"]
+
+
+def test_celery_task_starts_an_update(api, connect_station, identity):
+    from stations.models import FirmwareUpdate, Station
+    from stations.tasks import start_firmware_update
+
+    image, _ = upload_image(api)
+    station = connect_station(identity)
+    accept(station)
+    update_pk = start_firmware_update.apply(args=[Station.objects.get(identity=identity).pk,
+                                                  image["id"]], kwargs={"retries": 1}).get()
+    _, action, payload = station.next_call()
+    assert action == "UpdateFirmware" and payload["retries"] == 1
+    update = FirmwareUpdate.objects.get(pk=update_pk)
+    assert update.source == "task:firmware-update"
+    eventually(lambda: FirmwareUpdate.objects.get(pk=update_pk).status == "accepted")

@@ -10,7 +10,7 @@ class FirmwareImageForm(forms.Form):
     vendor = forms.CharField(max_length=50, required=False, help_text="Blank: any vendor")
     model = forms.CharField(max_length=50, required=False, help_text="Blank: any model")
     file = forms.FileField(required=False)
-    external_url = forms.URLField(max_length=512, required=False,
+    external_url = forms.URLField(max_length=512, required=False, assume_scheme="https",
                                   help_text="Instead of a file: handed to stations as it is")
     signature = forms.CharField(max_length=800, required=False, help_text="Base64")
     signing_certificate = forms.CharField(max_length=5500, required=False, widget=forms.Textarea(
