@@ -29,7 +29,7 @@ FAILED = {Status.ERROR, Status.TIMEOUT, Status.OFFLINE}
 FALLBACK_START = "2020-01-01T00:00:00Z"
 POLL_SECONDS = 0.02
 # A round that ends with more held than the limit is followed by another this soon.
-OVER_LIMIT_RETRY_SECONDS = 10.0
+OVER_LIMIT_RETRY_SECONDS = 30.0
 
 
 @dataclass

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction as db_transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .. import allocation
@@ -23,7 +23,9 @@ def request_reallocation(site_pk, delay=None):
     A request while a round runs is served by another round right after it."""
     delay = settings.SMARTCHARGING_REALLOCATION_DEBOUNCE_SECONDS if delay is None else delay
     due = timezone.now() + timedelta(seconds=delay)
-    if Site.objects.filter(pk=site_pk, enabled=True, reallocation_due_at__isnull=True).update(
+    # A round due later (a retry) is brought forward; the dispatch that finds it gone does nothing.
+    if Site.objects.filter(pk=site_pk, enabled=True).filter(
+            Q(reallocation_due_at__isnull=True) | Q(reallocation_due_at__gt=due)).update(
             reallocation_due_at=due):
         dispatch(site_pk, delay)
 
