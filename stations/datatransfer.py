@@ -10,6 +10,8 @@ from django.conf import settings
 
 from csms.ocpp.sessiondb import database_sync_to_async
 
+from .actions import datatransfer as exchanges
+
 logger = logging.getLogger(__name__)
 
 _handlers = {}  # (vendor_id, message_id or None for any) -> (handler, is_async)
@@ -51,11 +53,41 @@ def find(vendor_id, message_id):
 
 
 async def answer(session, payload):
+    """The answer to a station's DataTransfer, recorded with it (one insert; a plain handler and
+    the insert share one trip to the database thread)."""
     message_id = payload.get("messageId")
     registered, status = find(payload["vendorId"], message_id)
     if registered is None:
-        return {"status": status}
+        result = {"status": status}
+        await database_sync_to_async(_record)(session, payload, result)
+        return result
     handler, is_async = registered
     if is_async:
-        return await handler(session, message_id, payload.get("data"))
-    return await database_sync_to_async(handler)(session, message_id, payload.get("data"))
+        try:
+            result = await handler(session, message_id, payload.get("data"))
+        except Exception:
+            await database_sync_to_async(_record)(session, payload, {"status": "InternalError"})
+            raise
+        await database_sync_to_async(_record)(session, payload, result)
+        return result
+    return await database_sync_to_async(_answer_and_record)(session, payload, handler, message_id)
+
+
+def _answer_and_record(session, payload, handler, message_id):
+    try:
+        result = handler(session, message_id, payload.get("data"))
+    except Exception:
+        _record(session, payload, {"status": "InternalError"})
+        raise
+    _record(session, payload, result)
+    return result
+
+
+def _record(session, payload, result):
+    if session.station_pk is None:
+        return
+    try:
+        exchanges.record_inbound(session.station_pk, payload, result if isinstance(result, dict) else {})
+    except Exception:
+        # The station's answer must not depend on the record: log and answer anyway.
+        logger.exception("DataTransfer from %s not recorded", session.identity)

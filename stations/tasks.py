@@ -42,6 +42,28 @@ def sweep_log_requests():
     return log_actions.sweep_expired()
 
 
+@shared_task(ignore_result=True)
+def data_transfer(identity, vendor_id, message_id="", data=None, source="task:data-transfer"):
+    """DataTransfer to one station; returns the exchange's pk (the answer lands on it)."""
+    from .commands.datatransfer import data_transfer as send_data_transfer
+    from .models import Station
+
+    exchange, command = send_data_transfer(Station.objects.get(identity=identity), vendor_id,
+                                           message_id, data, source=source)
+    return exchange.pk
+
+
+@shared_task(ignore_result=True)
+def set_network_profile(identity, configuration_slot, connection_data,
+                        source="task:network-profile"):
+    """SetNetworkProfile (2.0.1) to one station, validated first; returns the command's pk."""
+    from .commands.network import set_network_profile as send_network_profile
+    from .models import Station
+
+    return send_network_profile(Station.objects.get(identity=identity), configuration_slot,
+                                connection_data, source=source).pk
+
+
 # --- display messages (2.0.1) ---------------------------------------------------------------
 
 @shared_task(ignore_result=True)

@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 from .views import display as display_views
 from .views import campaigns as campaign_views
+from .views import datatransfer as datatransfer_views
 from .views import firmware as firmware_views
 from .views import logs as log_views
 
@@ -36,6 +37,14 @@ urlpatterns = [
     path("stations/<str:identity>/logs/", log_views.station_logs, name="logs"),
     path("stations/<str:identity>/logs/request/", log_views.station_log_request,
          name="logs-request"),
+    path("stations/<str:identity>/data-transfers/", datatransfer_views.station_data_transfers,
+         name="datatransfers"),
+    path("stations/<str:identity>/data-transfers/<int:pk>/", datatransfer_views.data_transfer_detail,
+         name="datatransfer"),
+    path("stations/<str:identity>/data-transfers/send/",
+         datatransfer_views.station_data_transfer_send, name="datatransfer-send"),
+    path("stations/<str:identity>/network-profile/", datatransfer_views.station_network_profile,
+         name="network-profile"),
     path("firmware-campaigns/", campaign_views.campaign_list, name="campaigns"),
     path("firmware-campaigns/<int:pk>/", campaign_views.campaign_detail, name="campaign"),
     path("firmware-campaigns/<int:pk>/progress/", campaign_views.campaign_progress,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_customer
+from . import views, views_customer, views_status
 
 app_name = "transactions"
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     path("transactions/export.csv", views.transaction_export, name="export"),
     path("transactions/<int:pk>/", views.transaction_detail, name="detail"),
     path("transactions/<int:pk>/close/", views.transaction_close, name="close"),
+    path("transactions/<int:pk>/status-request/", views_status.transaction_status_request,
+         name="status-request"),
     path("id-tokens/", views.token_list, name="tokens"),
     path("id-tokens/<int:pk>/erase/", views_customer.token_erase, name="token-erase"),
     path("transactions/stations/<str:identity>/control/", views.station_control,

@@ -19,3 +19,7 @@ router_registrations += [("display-messages", DisplayMessageViewSet, "display-me
 
 from .logs import LogRequestViewSet  # noqa: E402
 router_registrations += [("log-requests", LogRequestViewSet, "log-request")]
+
+from .operations import DataTransferViewSet, NetworkProfileViewSet  # noqa: E402
+router_registrations += [("data-transfers", DataTransferViewSet, "data-transfer"),
+                         ("network-profiles", NetworkProfileViewSet, "network-profile")]

@@ -78,3 +78,4 @@ async def data_transfer(session, payload):
 from . import firmware  # noqa: E402,F401  (firmware notifications and answers)
 from . import display  # noqa: E402,F401  (display messages: notifications and answers)
 from . import logs  # noqa: E402,F401  (log and diagnostics notifications and answers)
+from . import data_transfers  # noqa: E402,F401  (outbound DataTransfer answers)
