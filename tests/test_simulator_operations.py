@@ -197,6 +197,34 @@ def test_display_messages_set_listed_shown_and_cleared(api, simulator, simulated
 # --- customer information -----------------------------------------------------------------------
 
 
+def test_display_messages_through_the_operator_api(api, simulator, simulated_station, identity):
+    station = simulated_station(identity, "2.0.1", display_priorities=("InFront", "NormalCycle"))
+
+    def push_message(**fields):
+        answer = api.post("/display-messages/", json={"station": identity, "wait": 10, **fields})
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    shown = push_message(message_id=11, priority="InFront", content="Welcome to SimCharge")
+    assert shown["status"] == "accepted", shown
+    refused = push_message(message_id=12, priority="AlwaysFront", content="Urgent")
+    assert refused["status"] == "rejected" and "NotSupportedPriority" in refused["rejection_reason"], refused
+    assert simulator.call(lambda: station.display.shown()["message"]["content"]) == "Welcome to SimCharge"
+    answer = api.post("/display-messages/get/", json={"station": identity, "wait": 10})
+    assert answer.status_code in (201, 202), answer.text
+    report = eventually(
+        lambda: (row := api.get(f"/display-message-reports/{answer.json()['id']}/").json())["status"] == "complete"
+        and row
+    )
+    assert [item.get("id", item.get("message_id")) for item in report["messages"]] == [11], report
+    cleared = api.request("DELETE", f"/display-messages/{shown['id']}/", json={"wait": 10})
+    assert cleared.status_code == 200 and cleared.json()["status"] == "cleared", cleared.text
+    assert simulator.call(lambda: station.display.shown()) is None
+
+
+# --- customer information -----------------------------------------------------------------------
+
+
 def test_customer_information_in_three_parts_and_clear_forgets_the_token(api, simulator, simulated_station, identity):
     station = simulated_station(identity, "2.0.1")
     token = {"idToken": "04AABBCCDD", "type": "ISO14443"}
@@ -205,14 +233,21 @@ def test_customer_information_in_three_parts_and_clear_forgets_the_token(api, si
         {"versionNumber": 3, "updateType": "Full",
          "localAuthorizationList": [{"idToken": token, "idTokenInfo": {"status": "Accepted"}}]},
     ) == {"status": "Accepted"}
-    assert command(api, identity, "CustomerInformation", {"requestId": 7, "report": True, "clear": True, "idToken": token}) == {
-        "status": "Accepted"
-    }
+    answer = api.post(
+        "/customer-information/",
+        json={"station": identity, "report": True, "clear": True, "id_token": "04AABBCCDD", "wait": 10},
+    )
+    assert answer.status_code == 201, answer.text
+    request = eventually(
+        lambda: (row := api.get(f"/customer-information/{answer.json()['id']}/").json())["status"] == "complete" and row
+    )
+    # The message log's entries may come a moment after the parts were applied.
     parts = eventually(lambda: len(found := station_calls(identity, "NotifyCustomerInformation")) == 3 and found)
     assert [(part["seqNo"], part.get("tbc", False), part["requestId"]) for part in parts] == [
-        (0, True, 7), (1, True, 7), (2, False, 7),
+        (0, True, request["request_id"]), (1, True, request["request_id"]), (2, False, request["request_id"]),
     ]
     document = "".join(part["data"] for part in parts)
+    assert request["part_count"] == 3 and request["document"] == document
     assert "04AABBCCDD" in document and "local list (version 3)" in document and "cleared" in document
     assert simulator.call(lambda: "04AABBCCDD" in station.local_auth.entries) is False
     answer = command(api, identity, "CustomerInformation", {"requestId": 8, "report": True, "clear": False})
@@ -252,6 +287,7 @@ def test_transaction_status_and_network_profile(api, simulator, simulated_statio
     }
     assert command(api, identity, "GetTransactionStatus", {}) == {"messagesInQueue": False}
     simulator.call(lambda: evse.session.request_stop("Remote"))
+    eventually(lambda: simulator.call(lambda: evse.session is None))
 
     connection = {"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": "wss://csms.example/ocpp",
                   "messageTimeout": 30, "securityProfile": 2, "ocppInterface": "Wired0"}
