@@ -3,6 +3,7 @@ station what it shows (GetDisplayMessages); the panel itself is templatetags/dis
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Case, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -39,12 +40,10 @@ class DisplayMessageForm(forms.Form):
 
 def panel(station, form=None):
     """The panel's context: live messages first, then the newest others."""
-    rows = list(DisplayMessage.objects.filter(
-        station=station, status__in=DisplayMessage.LIVE_STATUSES).order_by("-id")[:PANEL_ROWS])
-    if len(rows) < PANEL_ROWS:
-        rows += list(DisplayMessage.objects.filter(station=station).exclude(
-            status__in=DisplayMessage.LIVE_STATUSES).order_by("-id")[:PANEL_ROWS - len(rows)])
-    return {"station": station, "display_messages": rows,
+    live_first = Case(When(status__in=DisplayMessage.LIVE_STATUSES, then=Value(0)),
+                      default=Value(1))
+    rows = DisplayMessage.objects.filter(station=station).order_by(live_first, "-id")[:PANEL_ROWS]
+    return {"station": station, "display_messages": list(rows),
             "display_form": form or DisplayMessageForm(),
             "display_supported": station.ocpp_version in ("", "2.0.1")}
 
