@@ -211,3 +211,27 @@ def test_an_ev_drawing_less_leaves_its_share_to_the_others(api, connect_station,
         (b.identity, 2000.0), (a.identity, LIMIT - 2000)]
     assert allocation_of(api, site, b.identity)["measured"] == 1000
     assert ledger.highest_sum() <= LIMIT
+
+
+def test_units_follow_what_each_station_takes(api, connect_station, identity):
+    from tests.devicemodel_helpers import report_item, seed_inventory
+
+    ledger = SiteLedger()
+    site = create_site(api, LIMIT)
+    # A 1.6 station that takes only W (ChargingScheduleAllowedChargingRateUnit "Power").
+    old = ledger.attach(connect_station(f"{identity}-16", "1.6"))
+    old.answers["GetConfiguration"] = {"configurationKey": [
+        {"key": "ChargingScheduleAllowedChargingRateUnit", "value": "Power", "readonly": True}]}
+    read = api.post(f"/stations/{old.identity}/reports/",
+                    json={"kind": "ConfigurationInventory", "wait": 20})
+    assert read.status_code == 201, read.text
+    # A 2.0.1 station whose SmartChargingCtrlr.RateUnit is A only.
+    new = ledger.attach(connect_station(f"{identity}-201"))
+    seed_inventory(api, new, [report_item("SmartChargingCtrlr", "RateUnit", "A",
+                                          data_type="MemberList")])
+    add_member(api, site, old.identity, evse_max_power=LIMIT)
+    add_member(api, site, new.identity, evse_max_power=LIMIT)
+    eventually(lambda: fallback_frames(ledger, 0, old.identity)
+               and fallback_frames(ledger, 0, new.identity))
+    assert fallback_frames(ledger, 0, old.identity)[-1][5:7] == ("W", 11040.0)
+    assert fallback_frames(ledger, 0, new.identity)[-1][5:7] == ("A", 16.0)

@@ -7,7 +7,9 @@ from datetime import timedelta
 from django.conf import settings
 
 from csms.ocpp.framing import OCPP16
-from devicemodel.models import VariableCharacteristics
+from devicemodel.models import (
+    CONFIGURATION_COMPONENT, AttributeType, VariableAttribute, VariableCharacteristics,
+)
 from transactions.models import Transaction
 
 from .. import composite
@@ -132,9 +134,21 @@ def station_unit(member, limits=None):
     if member.charging_rate_unit:
         return member.charging_rate_unit
     units = (limits or station_limits(member.station))["rate_unit"]
+    if member.station.ocpp_version == OCPP16:
+        units = _allowed_units_16(member.station) or units
     if units:
         return Site.Unit.WATTS if Site.Unit.WATTS in units else Site.Unit.AMPERES
     return Site.Unit.AMPERES if member.station.ocpp_version == OCPP16 else Site.Unit.WATTS
+
+
+def _allowed_units_16(station):
+    """1.6 ChargingScheduleAllowedChargingRateUnit ("Current", "Power" or both) as A/W."""
+    value = VariableAttribute.objects.filter(
+        variable__station=station, variable__component__name=CONFIGURATION_COMPONENT,
+        variable__name="ChargingScheduleAllowedChargingRateUnit", type=AttributeType.ACTUAL,
+    ).values_list("value", flat=True).first()
+    words = {word.strip().lower() for word in (value or "").split(",")}
+    return {unit for word, unit in (("current", "A"), ("power", "W")) if word in words} or None
 
 
 def in_station_unit(watts, unit, site):
