@@ -9,6 +9,8 @@ from datetime import timedelta
 import httpx
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.helpers import eventually
 
@@ -284,3 +286,38 @@ def test_celery_task_starts_an_update(api, connect_station, identity):
     update = FirmwareUpdate.objects.get(pk=update_pk)
     assert update.source == "task:firmware-update"
     eventually(lambda: FirmwareUpdate.objects.get(pk=update_pk).status == "accepted")
+
+
+def test_notification_overtaking_the_answer_keeps_its_status(api, connect_station, identity):
+    image, _ = upload_image(api)
+    station = connect_station(identity)  # UpdateFirmware is not auto-answered here
+    update = push(api, identity, image, wait=0)
+    message_id, action, payload = station.next_call()
+    station.call("FirmwareStatusNotification", {"status": "Downloading",
+                                                "requestId": payload["requestId"]})
+    station.reply(message_id, {"status": "Accepted"})
+    row = eventually(lambda: (row := get_update(api, update))["answer"] == "Accepted" and row)
+    assert row["status"] == "Downloading"
+    assert [step["status"] for step in row["history"]] == ["sent", "Downloading"]
+
+
+@given(size=st.integers(1, 10_000), first=st.one_of(st.none(), st.integers(0, 20_000)),
+       last=st.one_of(st.none(), st.integers(0, 20_000)))
+def test_byte_ranges_stay_inside_the_file(size, first, last):
+    from stations.views.firmware import _parse_range
+
+    header = f"bytes={'' if first is None else first}-{'' if last is None else last}"
+    result = _parse_range(header, size)
+    if first is None and last is None:
+        assert result is None
+    elif result != "unsatisfiable":
+        start, end = result
+        assert 0 <= start <= end < size
+        if first is not None:
+            assert start == first and end == min(last if last is not None else size - 1, size - 1)
+        else:
+            assert end == size - 1 and end - start + 1 == min(last, size)
+    else:
+        assert (first is not None and (first >= size or (last is not None and last < first))) \
+            or (first is None and last == 0)
+    assert _parse_range("", size) is None and _parse_range("bytes=0-1,5-6", size) is None

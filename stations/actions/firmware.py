@@ -32,6 +32,8 @@ ACCEPTED_ANSWERS = {"Accepted", "AcceptedCanceled"}
 # States a 1.6 FirmwareStatusNotification (no requestId) can still speak about.
 OPEN_STATES = {Status.SENT, Status.ACCEPTED} | {
     value for value in Status.values if value[0].isupper()} - FirmwareUpdate.FINAL
+# Notifications no longer move these: confirmed, refused by the station, or replaced.
+SETTLED = {Status.INSTALLED_CONFIRMED, Status.REJECTED, Status.CANCELED}
 # A boot with another version fails the update only once the station said it installed it;
 # earlier, the boot may be the reboot that starts the installation.
 AWAITING_BOOT = {Status.INSTALLED, Status.INSTALL_REBOOTING, Status.INSTALLING, Status.DOWNLOADED,
@@ -154,12 +156,15 @@ def _send_update(station, image, version, retrieve_at, install_at, retries, retr
 
 def _set_status(update, status, only_from=None, **fields):
     """Move `update` to `status` (with history), unless it left `only_from` meanwhile."""
-    rows = FirmwareUpdate.objects.filter(pk=update.pk)
-    if only_from is not None:
-        rows = rows.filter(status__in=only_from)
-    history = list(update.history) + [{"status": status, "at": timezone.now().isoformat()}]
-    if not rows.update(status=status, history=history, updated_at=timezone.now(), **fields):
-        return False
+    with transaction.atomic():
+        # Locked re-read: an answer and a notification may be applied at the same moment.
+        current = FirmwareUpdate.objects.select_for_update().filter(pk=update.pk).values(
+            "status", "history").first()
+        if current is None or (only_from is not None and current["status"] not in only_from):
+            return False
+        history = current["history"] + [{"status": status, "at": timezone.now().isoformat()}]
+        FirmwareUpdate.objects.filter(pk=update.pk).update(
+            status=status, history=history, updated_at=timezone.now(), **fields)
     update.status, update.history = status, history
     for name, value in fields.items():
         setattr(update, name, value)
@@ -200,6 +205,8 @@ def _settle_update(command):
         return
     answer = _answer_of(command)
     waiting = (Status.QUEUED, Status.SENT)
+    # A notification may have overtaken the answer: keep its status, record the answer anyway.
+    FirmwareUpdate.objects.filter(pk=update.pk).update(answer=answer)
     if command.status == Command.Status.ACCEPTED and answer in ACCEPTED_ANSWERS:
         with transaction.atomic():
             _set_status(update, Status.ACCEPTED, only_from=waiting, answer=answer)
@@ -231,8 +238,8 @@ def apply_status_notification(station_pk, status, request_id=None):
             logger.info("Station %s reports firmware %s for requestId %s, unknown to the CSMS",
                         station_pk, status, request_id)
         return None
-    if status == Status.IDLE or update.status == Status.INSTALLED_CONFIRMED:
-        return update  # Idle speaks of no update; a confirmed version stays confirmed
+    if status == Status.IDLE or update.status in SETTLED:
+        return update  # Idle speaks of no update; a settled update stays as it ended
     if status == Status.INSTALLED and _booted_with(update):
         # 1.6 stations report Installed after the reboot whose BootNotification already came.
         _set_status(update, Status.INSTALLED)
