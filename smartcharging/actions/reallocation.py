@@ -416,7 +416,9 @@ def claim(site_pk, due_only):
     """Take the site's round lease (clearing the debounce); False when another round holds it,
     or, with `due_only`, when no round is due."""
     now = timezone.now()
-    lease = timedelta(seconds=4 * settings.OCPP_CALL_TIMEOUT + 30)
+    # Longer than a round can last (two phases, each waiting at most 2 × the call timeout + 2 s,
+    # plus sending), so two rounds of a site never overlap.
+    lease = timedelta(seconds=6 * settings.OCPP_CALL_TIMEOUT + 120)
     free = Site.objects.filter(pk=site_pk, enabled=True).filter(
         Q(round_lease_until__isnull=True) | Q(round_lease_until__lt=now))
     if due_only:
