@@ -38,3 +38,36 @@ class ConnectorAdmin(admin.ModelAdmin):
     list_display = ["station", "evse", "connector_id", "status", "error_code", "status_at"]
     list_filter = ["status"]
     search_fields = ["station__identity"]
+
+
+from .models import DisplayMessage, DisplayMessageReport  # noqa: E402
+
+
+@admin.register(DisplayMessage)
+class DisplayMessageAdmin(admin.ModelAdmin):
+    """Read-only: messages are sent and cleared through the API or the station page."""
+
+    list_display = ["station", "message_id", "priority", "state", "status", "rejection_reason",
+                    "reported", "transaction_id", "updated_at"]
+    list_filter = ["status", "priority", "reported"]
+    search_fields = ["station__identity", "content", "transaction_id"]
+    raw_id_fields = ["station", "command", "clear_command"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DisplayMessageReport)
+class DisplayMessageReportAdmin(admin.ModelAdmin):
+    list_display = ["id", "station", "status", "parts", "created_at", "completed_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["station", "command"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

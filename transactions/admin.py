@@ -81,3 +81,38 @@ class RemoteStartAdmin(admin.ModelAdmin):
 class LocalListAdmin(admin.ModelAdmin):
     list_display = ["station", "version_number", "reported_version", "reported_at", "updated_at"]
     readonly_fields = ["version_number", "reported_version", "reported_at", "entries", "selection"]
+
+
+from .models import CustomerInformationRequest, IdTokenErasure  # noqa: E402
+
+
+@admin.register(CustomerInformationRequest)
+class CustomerInformationRequestAdmin(admin.ModelAdmin):
+    list_display = ["id", "station", "report", "clear", "status", "erasure", "created_at",
+                    "completed_at"]
+    list_filter = ["status", "report", "clear"]
+    search_fields = ["station__identity", "customer_identifier"]
+    raw_id_fields = ["station", "command", "erasure"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IdTokenErasure)
+class IdTokenErasureAdmin(admin.ModelAdmin):
+    """The erasure audit: never added, changed or deleted by hand."""
+
+    list_display = ["id", "pseudonym", "id_token_type", "erased_by", "erased_at", "reason"]
+    search_fields = ["pseudonym", "erased_by", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
