@@ -35,7 +35,7 @@ def seconds_until(timestamp):
     if not timestamp:
         return 0.0
     try:
-        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(timestamp)
     except ValueError:
         return 0.0
     if moment.tzinfo is None:
@@ -188,17 +188,19 @@ class FirmwareUpdates:
         handle, path = tempfile.mkstemp(prefix="firmware-", suffix=".bin")
         size = 0
         try:
-            async with httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as client:
-                async with client.stream("GET", url.split("#", 1)[0]) as response:
-                    if response.status_code != 200:
-                        raise OSError(f"HTTP {response.status_code}")
-                    with os.fdopen(handle, "wb") as file:
-                        handle = None
-                        async for chunk in response.aiter_bytes():
-                            digest.update(chunk)
-                            file.write(chunk)
-                            size += len(chunk)
-                    headers = response.headers
+            async with (
+                httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as client,
+                client.stream("GET", url.split("#", 1)[0]) as response,
+            ):
+                if response.status_code != 200:
+                    raise OSError(f"HTTP {response.status_code}")
+                with os.fdopen(handle, "wb") as file:
+                    handle = None
+                    async for chunk in response.aiter_bytes():
+                        digest.update(chunk)
+                        file.write(chunk)
+                        size += len(chunk)
+                headers = response.headers
             expected = expected_digest(url, headers, self.station.profile.firmware_sha256)
             actual = digest.hexdigest()
             if expected is not None and expected != actual:
@@ -221,8 +223,8 @@ class FirmwareUpdates:
         """Restart into the new image: end sessions, drop the connection, boot with reason
         FirmwareUpdate (station.run does the rest)."""
         station = self.station
-        station.online.clear()
         await station._end_sessions("Reboot")
+        station.online.clear()  # nothing more is said until the reboot's BootNotification
         station._reboot = "FirmwareUpdate"
         if station.ws is not None:
             await station.ws.close()

@@ -20,7 +20,7 @@ def parse_time(timestamp):
     if not timestamp:
         return None
     try:
-        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(timestamp)
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -47,7 +47,8 @@ class LogUploads:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         kind = {"DiagnosticsLog": "diagnostics", "SecurityLog": "security"}.get(log_type, log_type.lower())
         number = f"-{request_id}" if request_id is not None else ""
-        return f"{self.station.identity}-{kind}{number}-{stamp}.log" + (".gz" if self.station.profile.log_binary else "")
+        suffix = ".log.gz" if self.station.profile.log_binary else ".log"
+        return f"{self.station.identity}-{kind}{number}-{stamp}{suffix}"
 
     def content(self, log_type, oldest=None, latest=None):
         """The log: a header, the messages said and heard between `oldest` and `latest`, then
@@ -86,7 +87,9 @@ class LogUploads:
         self.request_id, self.diagnostics = request_id, diagnostics
         name = self.file_name(log_type, request_id)
         body = self.content(log_type, oldest, latest)
-        self._task = self.station.spawn(self._upload(url, name, body, max(0, retries or 0), max(0, retry_interval or 0)))
+        self._task = self.station.spawn(
+            self._upload(url, name, body, max(0, retries or 0), max(0, retry_interval or 0))
+        )
         return name, cancelled
 
     async def notify(self, status):

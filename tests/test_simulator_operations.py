@@ -92,7 +92,9 @@ def test_firmware_is_downloaded_checked_installed_and_booted(api, simulator, sim
     ],
     ids=["download-fails", "checksum-mismatch", "install-fails"],
 )
-def test_firmware_failures_are_reported_after_the_retries(api, simulator, simulated_station, identity, option, expected):
+def test_firmware_failures_are_reported_after_the_retries(
+    api, simulator, simulated_station, identity, option, expected
+):
     station = simulated_station(identity, "2.0.1", firmware_install_seconds=0.1, **option)
     image = upload_image(api, "9.9.9", os.urandom(5_000))
     update = push(api, identity, image, retries=1, retry_interval=0)
@@ -135,7 +137,9 @@ def test_signed_firmware_on_16_reports_signature_verified(api, simulator, simula
     ],
     ids=["2.0.1-GetLog-PUT", "1.6-GetDiagnostics-POST-gzip", "1.6-GetLog-POST"],
 )
-def test_log_is_uploaded_and_downloadable_byte_for_byte(api, simulator, simulated_station, identity, version, kind, options):
+def test_log_is_uploaded_and_downloadable_byte_for_byte(
+    api, simulator, simulated_station, identity, version, kind, options
+):
     station = simulated_station(identity, version, log_size_bytes=6000, **options)
     answer = api.post("/log-requests/", json={"station": identity, "kind": kind, "wait": 10})
     assert answer.status_code == 201, answer.text
@@ -144,7 +148,9 @@ def test_log_is_uploaded_and_downloadable_byte_for_byte(api, simulator, simulate
         lambda: (row := api.get(f"/log-requests/{log_request['id']}/").json())["status"] == "Uploaded" and row
     )
     ((_url, name, body),) = simulator.call(lambda: list(station.logs.uploaded))
-    downloaded = api.get(f"/log-requests/{log_request['id']}/download/", headers={"Accept": "application/octet-stream"})
+    downloaded = api.get(
+        f"/log-requests/{log_request['id']}/download/", headers={"Accept": "application/octet-stream"}
+    )
     assert downloaded.status_code == 200 and downloaded.content == body
     text = gzip.decompress(body) if options.get("log_binary") else body
     assert len(text) >= 6000 and b"BootNotification" in text  # the station's own recent messages
@@ -186,7 +192,8 @@ def test_display_messages_set_listed_shown_and_cleared(api, simulator, simulated
     assert command(api, identity, "GetDisplayMessages", {"requestId": 42, "priority": "AlwaysFront"}) == {
         "status": "Accepted"
     }
-    eventually(lambda: [info["id"] for info in station_calls(identity, "NotifyDisplayMessages")[-1]["messageInfo"]] == [6])
+    newest = lambda: station_calls(identity, "NotifyDisplayMessages")[-1]
+    eventually(lambda: [info["id"] for info in newest()["messageInfo"]] == [6])
 
     assert command(api, identity, "ClearDisplayMessage", {"id": 6}) == {"status": "Accepted"}
     assert command(api, identity, "ClearDisplayMessage", {"id": 6}) == {"status": "Unknown"}
