@@ -121,3 +121,16 @@ def test_reconnect_with_nothing_running_asks_nothing(api, connect_station, ident
     # A 1.6 station is never asked (the message is 2.0.1 only).
     old = connect_station(f"{identity}-16", "1.6")
     assert calls_before_marker(api, old) == []
+
+
+def test_transaction_page_shows_answers_and_asks(dashboard, connect_station, identity):
+    station = connect_station(identity)
+    transaction_id = start(station)
+    station.answers["GetTransactionStatus"] = {"ongoingIndicator": True, "messagesInQueue": True}
+    pk = row(identity, transaction_id).pk
+    page = dashboard.get(f"/transactions/{pk}/")
+    assert "Never asked." in page.text
+    page = dashboard.submit(f"/transactions/{pk}/status-request/", {},
+                            form_page=f"/transactions/{pk}/")
+    assert "The station says the transaction is ongoing, with messages still queued." in page.text
+    assert 'class="queued">yes — still to be delivered' in page.text
