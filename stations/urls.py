@@ -31,6 +31,8 @@ urlpatterns = [
          name="firmware-download"),
     path("stations/<str:identity>/firmware-update/", firmware_views.station_firmware_update,
          name="firmware-update"),
+    path("stations/<str:identity>/firmware/", firmware_views.station_firmware_panel,
+         name="firmware-panel"),
     path("logs/upload/<str:token>/", log_views.log_upload, name="logs-upload"),
     path("logs/upload/<str:token>/<str:file_name>", log_views.log_upload, name="logs-upload-named"),
     path("logs/<int:pk>/download/", log_views.log_download, name="logs-download"),

@@ -45,10 +45,11 @@ def test_upload_then_push_to_a_connected_station(page, connect_station, identity
     for status in ("Downloading", "Downloaded", "Installing", "Installed"):
         station.call("FirmwareStatusNotification",
                      {"status": status, "requestId": payload["requestId"]})
+    expect(update_row.locator(".badge")).to_have_text("Installed")  # followed live
     station.boot(chargingStation={"model": "TestModel", "vendorName": "TestVendor",
                                   "firmwareVersion": version})
-    page.reload()
     expect(update_row.locator(".badge")).to_have_text("Installed Confirmed")
+    page.reload()
     expect(update_row).to_contain_text("Downloading → Downloaded → Installing → Installed")
     expect(update_row).to_contain_text(f"booted {version}")
     expect(panel.locator("#firmware-running")).to_have_text(version)

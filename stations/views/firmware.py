@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from csms.ocpp import outbound
 
@@ -19,6 +19,7 @@ from ..models import FirmwareImage, FirmwareUpdate, Station
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
 ANSWER_WAIT_SECONDS = 1.5
+PANEL_ROWS = 20
 
 
 # --- the station's download ----------------------------------------------------------------
@@ -156,7 +157,11 @@ def station_firmware_update(request, identity):
     return redirect("stations:detail", identity=identity)
 
 
-def station_panel_context(station):
-    """What the station page's firmware panel shows: its updates (newest first) and the form."""
-    updates = FirmwareUpdate.objects.filter(station=station).select_related("image")[:20]
-    return {"firmware_updates": updates, "firmware_form": FirmwareUpdateForm()}
+@login_required
+@require_GET
+def station_firmware_panel(request, identity):
+    """The station page's firmware panel body: the push form and the station's updates."""
+    station = get_object_or_404(Station, identity=identity)
+    updates = FirmwareUpdate.objects.filter(station=station).select_related("image")[:PANEL_ROWS]
+    return render(request, "stations/firmware_panel_body.html",
+                  {"station": station, "updates": updates, "form": FirmwareUpdateForm()})
