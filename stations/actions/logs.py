@@ -26,7 +26,7 @@ Kind = LogRequest.Kind
 
 __all__ = ["create_request", "upload_url", "attach_command", "settle_command",
            "apply_log_status", "apply_diagnostics_status", "find_upload_target", "UploadSink",
-           "UploadTooLarge", "store_upload", "sweep_expired", "open_requests"]
+           "UploadRefused", "UploadTooLarge", "store_upload", "sweep_expired"]
 
 # Not final and not yet holding a file: what a notification or an upload may still move on.
 OPEN_STATUSES = {Status.REQUESTED, Status.ACCEPTED, Status.UPLOADING, Status.IDLE}
@@ -91,10 +91,6 @@ def settle_command(command):
 def _open_without_file(station_pk):
     return LogRequest.objects.filter(station_id=station_pk, status__in=OPEN_STATUSES,
                                      uploaded_at__isnull=True)
-
-
-def open_requests(station_pk, kinds):
-    return _open_without_file(station_pk).filter(kind__in=kinds)
 
 
 def apply_log_status(station_pk, request_id, status):

@@ -6,11 +6,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import FileResponse, Http404, JsonResponse
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -127,8 +128,8 @@ def station_logs(request, identity):
     station page's own query count stays fixed)."""
     station = get_object_or_404(Station, identity=identity)
     rows = list(station.log_requests.all()[:PANEL_ROWS])
-    return render(request, "stations/logs_rows.html", {"log_requests": rows,
-                                                       "station": station})
+    return render(request, "stations/logs_rows.html", {"log_requests": rows, "station": station,
+                                                       "now": timezone.now()})
 
 
 @login_required
