@@ -71,3 +71,42 @@ class DisplayMessageReportAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from .models import CampaignTarget, FirmwareCampaign, StationTag  # noqa: E402
+
+
+@admin.register(StationTag)
+class StationTagAdmin(admin.ModelAdmin):
+    list_display = ["name", "station"]
+    list_filter = ["name"]
+    search_fields = ["name", "station__identity"]
+    raw_id_fields = ["station"]
+
+
+class CampaignTargetInline(admin.TabularInline):
+    model = CampaignTarget
+    fields = ["position", "station", "state", "attempts", "last_status", "detail"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FirmwareCampaign)
+class FirmwareCampaignAdmin(admin.ModelAdmin):
+    """Read-only here: campaigns change state through the dashboard page and the API only."""
+
+    list_display = ["name", "image", "state", "created_at", "started_at", "finished_at"]
+    list_filter = ["state"]
+    search_fields = ["name"]
+    inlines = [CampaignTargetInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
