@@ -2,10 +2,13 @@
 sent by the API, the station uploading to the one-time URL it was given (PUT, multipart POST, raw
 POST), its notifications, and the file downloaded from the API byte for byte; refusals."""
 import hashlib
+import io
 import queue
 from datetime import timedelta
 
 import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
@@ -253,3 +256,27 @@ def test_offline_station_request_is_not_delivered(api, connect_station, identity
     eventually(lambda: not api.get(f"/stations/{identity}/").json()["online"])
     created = request_log(api, identity)
     assert settled(api, created["id"], "NotDelivered")["command"]["status"] == "offline"
+
+
+@settings(max_examples=60, deadline=None)
+@given(chunks=st.lists(st.binary(max_size=300), max_size=12), limit=st.integers(0, 2000))
+def test_upload_sink_keeps_every_byte_up_to_the_limit_and_no_more(chunks, limit):
+    sink = log_actions.UploadSink(limit)
+    body = b"".join(chunks)
+    try:
+        try:
+            for chunk in chunks:  # in the pieces a multipart parser hands over
+                sink.write(chunk)
+        except log_actions.UploadTooLarge as refusal:
+            assert len(body) > limit and refusal.status == 413
+            return
+        assert len(body) <= limit and sink.size == len(body)
+        assert sink.digest.hexdigest() == hashlib.sha256(body).hexdigest()
+        sink.temporary.seek(0)
+        assert sink.temporary.read() == body
+    finally:
+        sink.close()
+    whole = log_actions.UploadSink(limit)
+    whole.read_from(io.BytesIO(body))  # a raw body, read in pieces
+    assert whole.digest.hexdigest() == hashlib.sha256(body).hexdigest()
+    whole.close()
