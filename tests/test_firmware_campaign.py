@@ -248,3 +248,30 @@ def test_window_examples():
     assert time_in_window(clock(23, 30), clock(22, 0), clock(4, 0))
     assert time_in_window(clock(3, 59), clock(22, 0), clock(4, 0))
     assert not time_in_window(clock(12, 0), clock(22, 0), clock(4, 0))
+
+
+def test_dashboard_pages_need_an_operator_and_answer_wrong_controls(csms, dashboard, connect_station):
+    from tests.browser_helpers import DashboardClient
+
+    names = identities(1, "DSH")
+    firmware_station(connect_station, names[0])
+    from stations.actions.campaigns import create_campaign
+    campaign = create_campaign(name="dashboard", image=firmware_image(), filter_identities=names)
+    with DashboardClient(base_url=csms.base_url) as anonymous:
+        for path in ("/firmware-campaigns/", f"/firmware-campaigns/{campaign.pk}/",
+                     f"/firmware-campaigns/{campaign.pk}/progress/"):
+            answer = anonymous.get(path)
+            assert answer.status_code == 302 and answer.headers["location"].startswith(
+                "/accounts/login/")
+        token = anonymous.csrf_token("/accounts/login/")
+        answer = anonymous.post(f"/firmware-campaigns/{campaign.pk}/start/",
+                                data={"csrfmiddlewaretoken": token})
+        assert answer.status_code == 302 and answer.headers["location"].startswith(
+            "/accounts/login/")
+    page = f"/firmware-campaigns/{campaign.pk}/"
+    answer = dashboard.submit(f"/firmware-campaigns/{campaign.pk}/resume/", {}, form_page=page)
+    assert answer.status_code == 200 and "cannot become running" in answer.text
+    answer = dashboard.submit(f"/firmware-campaigns/{campaign.pk}/explode/", {}, form_page=page)
+    assert answer.status_code == 200 and "Unknown operation" in answer.text
+    assert dashboard.get("/firmware-campaigns/999999/").status_code == 404
+    assert dashboard.get(page).status_code == 200
