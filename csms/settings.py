@@ -402,6 +402,8 @@ SPECTACULAR_SETTINGS = {
         "SiteUnitEnum": "smartcharging.models.Site.Unit",
         "RecurrencyKindEnum": "smartcharging.models.ChargingProfile.RecurrencyKind",
         "SiteAllocationStateEnum": "smartcharging.models.SiteAllocation.State",
+        "FirmwareUpdateStatusEnum": "stations.models.firmware.FirmwareUpdate.Status",
+        "FirmwarePublicationStatusEnum": "stations.models.firmware.FirmwarePublication.Status",
     },
 }
 
