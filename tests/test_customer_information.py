@@ -8,7 +8,9 @@ from rest_framework.authtoken.models import Token
 
 from csms.models import Command, MessageLogEntry
 from tests.helpers import eventually
-from tests.transactions_helpers import new_token, normal_session, tariff_for_station
+from tests.transactions_helpers import (
+    new_token, normal_session, start_16, stop_16, tariff_for_station,
+)
 from transactions.models import (
     CustomerInformationRequest, IdToken, IdTokenErasure, Transaction, TransactionEvent,
 )
@@ -103,6 +105,13 @@ def test_erasure_keeps_billing_data(connect_station, identity, api):
         station.call("TransactionEvent", payload)
     before = Transaction.objects.get(station__identity=identity, transaction_id=transaction_id)
     assert before.id_token_value == value and before.total_cost is not None
+    # The same card charged at a 1.6 station (idTag, no type) too.
+    old = connect_station(identity + "-16", "1.6")
+    started_16 = old.call("StartTransaction", start_16(1, value, 1000, 0))
+    old.call("StopTransaction", stop_16(started_16["transactionId"], 4000, 600, idTag=value))
+    before_16 = Transaction.objects.get(transaction_id=str(started_16["transactionId"]),
+                                        station__identity=identity + "-16")
+    assert before_16.id_token_value == value and before_16.energy_wh == Decimal("3000")
     # A remote start carried the value in a command too.
     station.answers["RequestStartTransaction"] = {"status": "Accepted"}
     started = api.post(f"/stations/{identity}/start-transaction/", json={
@@ -117,7 +126,7 @@ def test_erasure_keeps_billing_data(connect_station, identity, api):
     audit = response.json()
     assert audit["erased_by"] == "operator" and audit["reason"] == "GDPR request 2026-17"
     assert audit["pseudonym"].startswith("erased-") and value not in str(audit)
-    assert audit["erased"]["transactions"] == 1
+    assert audit["erased"]["transactions"] == 2
     assert set(audit["erased"]["token_fields"]) >= {"id_token", "personal_message", "language",
                                                     "description"}
     [sent] = audit["erased"]["station_requests"]
@@ -134,6 +143,10 @@ def test_erasure_keeps_billing_data(connect_station, identity, api):
     assert after.energy_wh == Decimal("7500")
     assert not any(value in str(event.payload) for event in
                    TransactionEvent.objects.filter(transaction=after))
+    after_16 = Transaction.objects.get(pk=before_16.pk)
+    assert after_16.id_token_value == audit["pseudonym"] and after_16.energy_wh == Decimal("3000")
+    assert value not in after_16.start_fingerprint and value not in after_16.stop_id_token_value
+    assert not any(value in str(event.payload) for event in after_16.events.all())
     # The station was asked to clear the customer's data too; once answered nothing keeps it.
     clear = CustomerInformationRequest.objects.get(pk=sent["request_id"])
     eventually(lambda: CustomerInformationRequest.objects.get(pk=clear.pk).status == "complete")
@@ -178,3 +191,66 @@ def test_the_sweep_applies_answers_a_receiver_left(identity):
     tasks.settle_customer_information()
     request.refresh_from_db()
     assert request.status == "receiving"
+
+
+# --- pure parts: assembly and the token replacement (hypothesis) --------------------------------
+
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+from transactions.actions.customer_data import _replaced, assembled_document  # noqa: E402
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=20), min_size=1, max_size=8), st.data())
+def test_any_arrival_order_with_repeats_gives_the_same_document(texts, data):
+    arrivals = list(range(len(texts))) + data.draw(st.lists(
+        st.integers(0, len(texts) - 1), max_size=5), label="repeats")
+    order = data.draw(st.permutations(arrivals), label="order")
+    parts, last, documents = {}, None, []
+    for seq_no in order:
+        parts.setdefault(str(seq_no), {"data": texts[seq_no]})  # a repeat is kept once
+        if seq_no == len(texts) - 1:
+            last = seq_no
+        documents.append(assembled_document(parts, last))
+    # Nothing before every part is in; then the whole document, in seqNo order.
+    first = next(index for index, document in enumerate(documents) if document is not None)
+    assert first == max(order.index(number) for number in range(len(texts)))
+    assert set(documents[first:]) == {"".join(texts)}
+
+
+TOKENS = st.text(alphabet="AB1", min_size=1, max_size=3)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(0, 3) | TOKENS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["idToken", "idTag", "parentIdTag", "messageId", "type", "1"]), inner,
+        max_size=3), max_leaves=12)
+
+
+def token_values(data, key=None):
+    if isinstance(data, str):
+        return [data] if key in {"idToken", "idTag", "parentIdTag"} else []
+    if isinstance(data, list):
+        return [found for item in data for found in token_values(item, key)]
+    if isinstance(data, dict):
+        return [found for name, item in data.items() for found in token_values(item, name)]
+    return []
+
+
+def strings_elsewhere(data, key=None):
+    if isinstance(data, str):
+        return [] if key in {"idToken", "idTag", "parentIdTag"} else [data]
+    if isinstance(data, list):
+        return [found for item in data for found in strings_elsewhere(item, key)]
+    if isinstance(data, dict):
+        return [found for name, item in data.items() for found in strings_elsewhere(item, name)]
+    return []
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(JSON, TOKENS)
+def test_replacement_touches_token_fields_only(data, value):
+    result = _replaced(data, value, "erased-x")
+    assert value not in token_values(result)
+    assert strings_elsewhere(result) == strings_elsewhere(data)  # message ids etc. untouched
+    assert token_values(result) == ["erased-x" if found == value else found
+                                    for found in token_values(data)]

@@ -1,11 +1,12 @@
 """Customer data (2.0.1 N09/N10): CustomerInformation requests and the document their
 NotifyCustomerInformation parts assemble to, and erasing a customer's personal data on the CSMS."""
+import json
 import logging
 import secrets
 
 from django.db import transaction as db_transaction
-from django.db.models import Q, TextField, Value
-from django.db.models.functions import Cast, Replace
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from csms.models import Command, MessageLogEntry
@@ -130,12 +131,23 @@ def record_customer_information(station_pk, payload):
     return True
 
 
+def assembled_document(parts, last_seq_no):
+    """The document of parts {str(seqNo): {"data", ...}} once 0..last_seq_no are all in, their
+    data joined in seqNo order; None while any is missing or the last is unknown."""
+    if last_seq_no is None:
+        return None
+    numbers = range(last_seq_no + 1)
+    if not all(str(number) in parts for number in numbers):
+        return None
+    return "".join(parts[str(number)]["data"] for number in numbers)
+
+
 def _complete_if_whole(request):
-    if request.last_seq_no is None or request.status == Status.COMPLETE:
+    if request.status == Status.COMPLETE:
         return
-    numbers = range(request.last_seq_no + 1)
-    if all(str(number) in request.parts for number in numbers):
-        request.document = "".join(request.parts[str(number)]["data"] for number in numbers)
+    document = assembled_document(request.parts, request.last_seq_no)
+    if document is not None:
+        request.document = document
         request.status = Status.COMPLETE
         request.completed_at = timezone.now()
 
@@ -151,6 +163,10 @@ def is_erased(token):
     return token.id_token.startswith(PSEUDONYM_PREFIX) and token.erasures.exists()
 
 
+# Where OCPP JSON carries a token value: 2.0.1 IdTokenType.idToken, 1.6 idTag / parentIdTag.
+TOKEN_KEYS = {"idToken", "idTag", "parentIdTag"}
+
+
 def erase_id_token(token, erased_by, reason="", clear_at_stations=False, source=""):
     """Erase the personal data the CSMS holds of one id token (a data-protection request): its
     value becomes a random pseudonym everywhere it is stored (transactions and their events,
@@ -158,7 +174,7 @@ def erase_id_token(token, erased_by, reason="", clear_at_stations=False, source=
     description and group are emptied and it is made Invalid; the transactions keep their energy,
     times and cost. With `clear_at_stations`, every 2.0.1 station that charged it gets
     CustomerInformation clear=true first. Returns the audit row."""
-    if token.id_token.startswith(PSEUDONYM_PREFIX) and token.erasures.exists():
+    if is_erased(token):
         raise InvalidRequest("this token was erased already")
     value, token_type = token.id_token, token.type
     pseudonym = new_pseudonym()
@@ -166,9 +182,11 @@ def erase_id_token(token, erased_by, reason="", clear_at_stations=False, source=
         erasure = IdTokenErasure.objects.create(
             id_token=token, pseudonym=pseudonym, id_token_type=token_type, erased_by=erased_by,
             reason=reason)
+        # 1.6 idTags carry no type: they match on value alone.
+        same_type = Q(ocpp_version="1.6") | Q(id_token_type__in=[token_type, ""])
         transactions = Transaction.objects.filter(
-            Q(id_token=token) | Q(id_token_value=value, id_token_type=token_type)
-            | Q(stop_id_token_value=value, stop_id_token_type=token_type))
+            Q(id_token=token) | (Q(id_token_value=value) & same_type)
+            | Q(stop_id_token_value=value, stop_id_token_type__in=[token_type, ""]))
         requests = []
         if clear_at_stations:
             requests = _clear_at_stations(transactions, value, token_type, erasure, erased_by,
@@ -224,27 +242,36 @@ def _erase_token_fields(token, pseudonym):
 
 def _erase_transactions(transactions, value, token_type, pseudonym):
     pks = list(transactions.values_list("pk", flat=True))
-    Transaction.objects.filter(pk__in=pks, id_token_value=value, id_token_type=token_type).update(
-        id_token_value=pseudonym)
-    Transaction.objects.filter(pk__in=pks, stop_id_token_value=value,
-                               stop_id_token_type=token_type).update(stop_id_token_value=pseudonym)
-    for event in TransactionEvent.objects.filter(transaction_id__in=pks).only("pk", "payload"):
+    Transaction.objects.filter(pk__in=pks, id_token_value=value).update(id_token_value=pseudonym)
+    Transaction.objects.filter(pk__in=pks, stop_id_token_value=value).update(
+        stop_id_token_value=pseudonym)
+    # A 1.6 start's fingerprint (connector|idTag|time|meterStart) names the idTag too.
+    for pk, fingerprint in Transaction.objects.filter(
+            pk__in=pks, start_fingerprint__contains=f"|{value}|").values_list(
+            "pk", "start_fingerprint"):
+        parts = fingerprint.split("|")
+        if len(parts) == 4 and parts[1] == value:
+            parts[1] = pseudonym
+            Transaction.objects.filter(pk=pk).update(start_fingerprint="|".join(parts))
+    for event in TransactionEvent.objects.filter(transaction_id__in=pks).only(
+            "pk", "payload", "answer"):
         payload = _replaced(event.payload, value, pseudonym)
-        if payload != event.payload:
-            TransactionEvent.objects.filter(pk=event.pk).update(payload=payload)
+        answer = _replaced(event.answer, value, pseudonym)
+        if payload != event.payload or answer != event.answer:
+            TransactionEvent.objects.filter(pk=event.pk).update(payload=payload, answer=answer)
     return len(pks)
 
 
 def _erase_local_lists(value, token_type, pseudonym):
     changed = 0
     for local_list in LocalList.objects.exclude(entries=None).only("pk", "entries", "selection"):
-        entries = _replaced(local_list.entries, value, pseudonym)
+        entries = _replaced(local_list.entries, value, pseudonym, keys=True)
         if entries != local_list.entries:
             LocalList.objects.filter(pk=local_list.pk).update(entries=entries)
             changed += 1
     for update in LocalListUpdate.objects.exclude(resulting_entries=None).only(
             "pk", "resulting_entries"):
-        entries = _replaced(update.resulting_entries, value, pseudonym)
+        entries = _replaced(update.resulting_entries, value, pseudonym, keys=True)
         if entries != update.resulting_entries:
             LocalListUpdate.objects.filter(pk=update.pk).update(resulting_entries=entries)
     return changed
@@ -273,11 +300,20 @@ def _erase_commands(value, pseudonym):
 
 
 def _erase_message_log(value, pseudonym):
-    """Frames stored so far carrying the value as a JSON string; the log's retention
-    (OCPP_MESSAGE_LOG_RETENTION_DAYS) purges the rest."""
-    quoted, replacement = f'"{value}"', f'"{pseudonym}"'
-    return MessageLogEntry.objects.filter(frame__contains=quoted).update(
-        frame=Replace("frame", Value(quoted), Value(replacement)))
+    """Frames stored so far carrying the value as a token (re-serialized compactly once
+    changed); the log's retention (OCPP_MESSAGE_LOG_RETENTION_DAYS) purges the rest."""
+    changed = 0
+    for entry in MessageLogEntry.objects.filter(frame__contains=value).only("pk", "frame"):
+        try:
+            frame = json.loads(entry.frame)
+        except ValueError:
+            continue  # a malformed frame was never understood as carrying a token
+        scrubbed = _replaced(frame, value, pseudonym)
+        if scrubbed != frame:
+            MessageLogEntry.objects.filter(pk=entry.pk).update(
+                frame=json.dumps(scrubbed, separators=(",", ":"), ensure_ascii=False))
+            changed += 1
+    return changed
 
 
 def _scrub_sent_token(command, erasure):
@@ -289,16 +325,17 @@ def _scrub_sent_token(command, erasure):
         _erase_message_log(value, erasure.pseudonym)
 
 
-def _replaced(data, value, pseudonym):
-    """`data` (JSON) with every string equal to `value` (and dict keys `value` or `value|type`,
-    as local lists key tokens) replaced by the pseudonym."""
+def _replaced(data, value, pseudonym, keys=False, key=None):
+    """`data` (JSON) with the token `value` replaced by the pseudonym where OCPP carries a token
+    (TOKEN_KEYS), and with `keys`, in dict keys `value` or `value|type` (local lists key tokens
+    so). Other strings equal to the value (a message id "1" ...) are left alone."""
     if isinstance(data, str):
-        return pseudonym if data == value else data
+        return pseudonym if data == value and key in TOKEN_KEYS else data
     if isinstance(data, list):
-        return [_replaced(item, value, pseudonym) for item in data]
+        return [_replaced(item, value, pseudonym, keys, key) for item in data]
     if isinstance(data, dict):
-        return {_replaced_key(key, value, pseudonym): _replaced(item, value, pseudonym)
-                for key, item in data.items()}
+        return {(_replaced_key(name, value, pseudonym) if keys else name):
+                _replaced(item, value, pseudonym, keys, name) for name, item in data.items()}
     return data
 
 
