@@ -110,3 +110,34 @@ class FirmwareCampaignAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from .models import FirmwareImage, FirmwarePublication, FirmwareUpdate  # noqa: E402
+
+
+@admin.register(FirmwareImage)
+class FirmwareImageAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "vendor", "model", "size", "uploaded_at"]
+    list_filter = ["vendor", "model"]
+    search_fields = ["name", "version", "sha256"]
+    readonly_fields = ["size", "sha256", "md5", "uploaded_at", "uploaded_by"]
+
+
+@admin.register(FirmwareUpdate)
+class FirmwareUpdateAdmin(admin.ModelAdmin):
+    list_display = ["station", "image", "request_id", "status", "downloads", "created_at"]
+    list_filter = ["status", "action"]
+    search_fields = ["station__identity"]
+    list_select_related = ["station", "image"]
+    raw_id_fields = ["station", "image", "command"]
+    # Changed by the station's answers and notifications, not by hand.
+    readonly_fields = ["status", "answer", "history", "downloads", "download_token",
+                       "version_confirmed", "reported_version"]
+
+
+@admin.register(FirmwarePublication)
+class FirmwarePublicationAdmin(admin.ModelAdmin):
+    list_display = ["station", "image", "request_id", "status", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["station", "image"]
+    raw_id_fields = ["station", "image", "command"]
