@@ -169,3 +169,15 @@ def test_the_sweep_applies_answers_a_receiver_left(identity):
     report.refresh_from_db()
     assert (message.status, message.rejection_reason) == ("rejected", "UnknownTransaction")
     assert report.status == "failed" and report.completed_at
+
+
+def test_display_component_is_sent_and_checked_against_the_schema(connect_station, identity, api):
+    station = connect_station(identity)
+    station.answers["SetDisplayMessage"] = {"status": "Accepted"}
+    message = push(api, identity, "On the side screen", display={
+        "name": "Display", "instance": "Side", "evse": {"id": 1}})
+    assert message["command"]["payload"]["message"]["display"] == {
+        "name": "Display", "instance": "Side", "evse": {"id": 1}}
+    refused = push(api, identity, "x", expect=400, display={"name": "D" * 51})
+    assert any("display" in reason for reason in refused["errors"]), refused
+    assert DisplayMessage.objects.filter(station__identity=identity).count() == 1
