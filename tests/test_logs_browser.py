@@ -56,3 +56,25 @@ def test_panel_of_a_16_station_offers_get_diagnostics(page, connect_station, ide
     options = page.locator("#logs-panel select[name=kind] option")
     expect(options).to_have_count(3)
     expect(options.first).to_have_attribute("value", "Diagnostics")
+
+
+def test_panel_form_sends_the_window_and_refuses_a_reversed_one(dashboard, connect_station, identity):
+    station = connect_station(identity, "1.6")
+    requests = queue.Queue()
+    station.answers["GetDiagnostics"] = lambda payload: (requests.put(payload), {})[1]
+    page = f"/stations/{identity}/"
+    answer = dashboard.submit(f"/stations/{identity}/logs/request/", {
+        "kind": "Diagnostics", "oldest_timestamp": "2026-12-01T08:00:00",
+        "latest_timestamp": "2026-12-01T09:30:00", "retries": "3"}, form_page=page)
+    assert "GetDiagnostics #" in answer.text
+    payload = requests.get(timeout=10)
+    assert payload["startTime"].startswith("2026-12-01T08:00:00")
+    assert payload["stopTime"].startswith("2026-12-01T09:30:00") and payload["retries"] == 3
+    rows = dashboard.get(f"/stations/{identity}/logs/").text
+    assert "1.6 diagnostics (GetDiagnostics)" in rows and "2026-12-01 08:00" in rows
+
+    refused = dashboard.submit(f"/stations/{identity}/logs/request/", {
+        "kind": "Diagnostics", "oldest_timestamp": "2026-12-02T00:00:00",
+        "latest_timestamp": "2026-12-01T00:00:00"}, form_page=page)
+    assert "Log request not sent" in refused.text and "after latest_timestamp" in refused.text
+    assert requests.empty()
