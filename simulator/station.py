@@ -158,6 +158,9 @@ class SimulatedStation(Drivers):
             if driver is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await driver
+            if self._tasks:
+                # Follow-ups (a firmware update, a log upload) end here, not with the loop.
+                await asyncio.wait(list(self._tasks), timeout=2)
 
     async def _connect(self):
         headers = {}
