@@ -5,7 +5,7 @@ import bisect
 import math
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from csms.models import Command
 from transactions.models import MeterValue, Transaction
@@ -86,31 +86,40 @@ class StationSampler:
 
 @dataclass
 class LimitTimeline:
-    """The site limit the test set, and when: [(from, W)]. While a lower limit is on its way
-    (until `honoured_by` after the change) the old one still bounds what the site may hold."""
+    """The site limit the test set, and when: [(from, W)]. A lower limit takes a round trip to
+    reach the stations: until the series first comes down to it (at most `grace` s after the
+    change) the old limit still bounds it; from then on the new one does."""
 
     changes: list = field(default_factory=list)
 
     def set(self, when, watts):
         self.changes.append((when, watts))
 
-    def bound_at(self, when, grace):
-        """The most the site may hold at `when`: the limit in force, or, within `grace` s after a
-        change, the larger of the old and the new."""
-        bound = None
+    def _switches(self, series, grace, tolerance):
+        """[(from, W)]: when each limit starts to bound `series`."""
+        switches = []
         for index, (start, watts) in enumerate(self.changes):
-            if start > when:
-                break
             previous = self.changes[index - 1][1] if index else watts
-            in_grace = (when - start).total_seconds() < grace
-            bound = max(watts, previous) if in_grace else watts
-        return bound
+            if watts >= previous:
+                switches.append((start, watts))
+                continue
+            deadline = start + timedelta(seconds=grace)
+            reached = next((when for when, value in series
+                            if start <= when <= deadline and value <= watts + tolerance), deadline)
+            switches.append((start, previous))
+            switches.append((reached, watts))
+        return sorted(switches, key=lambda switch: switch[0])
 
     def violations(self, series, grace, tolerance=1.0):
-        """The (when, W, bound) of `series` above the bound in force."""
+        """The (when, W, bound) of `series` above the limit bounding it then."""
+        switches = self._switches(series, grace, tolerance)
         found = []
         for when, watts in series:
-            bound = self.bound_at(when, grace)
+            bound = None
+            for start, limit in switches:
+                if start > when:
+                    break
+                bound = limit
             if bound is not None and watts > bound + tolerance:
                 found.append((when, round(watts, 1), bound))
         return found

@@ -18,7 +18,7 @@ from transactions.models import Transaction
 
 SITE_W = 50_000.0
 LOWER_W = 30_000.0
-LOWEST_W = 12_000.0
+LOWEST_W = 8_000.0
 RATING_W = 22_000.0           # every EVSE's rating (simulator) and evse_max_power (site member)
 PER_AMP_W = 230.0 * 3         # W per A per phase, three phases
 EV_MIN_W = 6 * PER_AMP_W      # an ISO 15118 car's evMinCurrent (6 A): its minChargingRate
@@ -104,8 +104,9 @@ def lower_limit(api, site_pk, watts, timeline):
 def honoured_after(sampler, since, watts):
     """Seconds from `since` until the held sum was ≤ `watts` for good."""
     sums = [(when, total) for when, total in sampler.held_sums() if when >= since]
-    last_over = max((when for when, total in sums if total > watts + 1.0), default=since)
-    return (last_over - since).total_seconds()
+    last_over = max((when for when, total in sums if total > watts + 1.0), default=None)
+    held_from = next(when for when, _ in sums if last_over is None or when > last_over)
+    return max((held_from - since).total_seconds(), 0.0)
 
 
 def test_a_site_never_exceeds_its_limit(api, simulator, simulated_station):
@@ -159,10 +160,16 @@ def test_a_site_never_exceeds_its_limit(api, simulator, simulated_station):
         assert restored[0][0]["chargingProfilePurpose"] == "TxDefaultProfile"
         assert restored[1][0]["chargingProfilePurpose"] == "TxProfile"
         assert str(restored[1][0]["transactionId"]) == old_tx.transaction_id
-        resent = Command.objects.filter(identity=old.identity, action="SetChargingProfile",
-                                        created_at__gte=dropped_at, status="accepted")
-        assert sorted(command.payload["csChargingProfiles"]["chargingProfilePurpose"]
-                      for command in resent) == ["TxDefaultProfile", "TxProfile"]
+        # In between it held nothing: its whole rating (22 kW, its share was 31.8 A).
+        assert RATING_W in [values[(old.identity, 1)][0] for when, values in list(sampler.samples)
+                            if when >= dropped_at]
+
+        def resent():
+            commands = Command.objects.filter(identity=old.identity, action="SetChargingProfile",
+                                              created_at__gte=dropped_at, status="accepted")
+            return sorted(command.payload["csChargingProfiles"]["chargingProfilePurpose"]
+                          for command in commands) == ["TxDefaultProfile", "TxProfile"]
+        eventually(resent)
         settle(simulator, stations, site_pk, {small.identity: small_max,
                                               old.identity: amps_floor(RATING_W),
                                               big.identity: fallback})
@@ -188,27 +195,28 @@ def test_a_site_never_exceeds_its_limit(api, simulator, simulated_station):
         honour_30 = honoured_after(sampler, lowered_at, LOWER_W)
         assert honour_30 <= HONOUR_S, honour_30
 
-        # 5. Lowered to 12 kW: minimums first, so the small car keeps its minChargingRate
-        # (6 A) and the priority-2 car takes the rest; the 1.6 station (no minimum) gets 0.
+        # 5. Lowered to 8 kW: minimums first, in priority order: the priority-2 car's minimum
+        # (6 A) fits and it takes the rest; the small car's minimum no longer fits beside it, so
+        # it is paused (0 W), never given a share below its minChargingRate; the 1.6 station too.
         lowered_again_at = datetime.now(UTC)
         lower_limit(api, site_pk, LOWEST_W, timeline)
-        settle(simulator, stations, site_pk, {big.identity: LOWEST_W - EV_MIN_W,
-                                              small.identity: EV_MIN_W, old.identity: 0.0})
-        honour_12 = honoured_after(sampler, lowered_again_at, LOWEST_W)
-        assert honour_12 <= HONOUR_S, honour_12
-        assert allocations(api, site_pk)[small.identity]["target"] == EV_MIN_W
+        settle(simulator, stations, site_pk, {big.identity: LOWEST_W, small.identity: 0.0,
+                                              old.identity: 0.0})
+        honour_8 = honoured_after(sampler, lowered_again_at, LOWEST_W)
+        assert honour_8 <= HONOUR_S, honour_8
+        assert allocations(api, site_pk)[small.identity]["target"] == 0.0
 
-        # 6. The 1.6 session ends: its EVSE is back on the fallback (a third of 12 kW), and the
-        # small car's minimum no longer fits beside the priority-2 car's: it is paused (0 W),
-        # never given a share below its minimum.
-        simulator.call(lambda: old.evses[0].session.request_stop("Local"))
-        idle = amps_floor(LOWEST_W / 3)
-        settle(simulator, stations, site_pk, {old.identity: idle, small.identity: 0.0,
-                                              big.identity: LOWEST_W - idle})
-        assert Transaction.objects.get(pk=old_tx.pk).state == Transaction.State.ENDED
+        # 6. The priority-2 session ends: its EVSE is back on the fallback (a third of 8 kW),
+        # the small car's minimum fits again and it resumes at exactly its minChargingRate; the
+        # 1.6 station gets what is left.
+        simulator.call(lambda: big.evses[0].session.request_stop("Local"))
+        idle = math.floor(LOWEST_W / 3)
+        settle(simulator, stations, site_pk, {big.identity: idle, small.identity: EV_MIN_W,
+                                              old.identity: amps_floor(LOWEST_W - idle - EV_MIN_W)})
+        assert Transaction.objects.get(pk=big_tx.pk).state == Transaction.State.ENDED
         rows = allocations(api, site_pk)
-        assert rows[old.identity]["transaction_id"] is None
-        assert rows[small.identity]["target"] == 0.0
+        assert rows[big.identity]["transaction_id"] is None
+        assert rows[small.identity]["target"] == EV_MIN_W
         assert rows[small.identity]["transaction_id"] == small_tx.transaction_id
     finally:
         samples = sampler.stop()
