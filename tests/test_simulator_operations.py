@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+from django.conf import settings
 
 from csms.models import MessageLogEntry
 from stations.models import Station
@@ -159,6 +160,16 @@ def test_log_is_uploaded_and_downloadable_byte_for_byte(
     statuses(identity, action, ["Uploading", "Uploaded"])
     if kind == "Diagnostics":
         assert name.endswith(".log.gz")
+
+
+def test_oversized_log_is_refused_and_reported_as_upload_failure(api, simulator, simulated_station, identity):
+    station = simulated_station(identity, "2.0.1", log_size_bytes=settings.LOG_UPLOAD_MAX_BYTES + 1)
+    answer = api.post("/log-requests/", json={"station": identity, "kind": "DiagnosticsLog", "retries": 0, "wait": 10})
+    assert answer.status_code == 201, answer.text
+    eventually(lambda: api.get(f"/log-requests/{answer.json()['id']}/").json()["status"] == "UploadFailure")
+    statuses(identity, "LogStatusNotification", ["Uploading", "UploadFailure"])
+    assert simulator.call(lambda: station.logs.uploaded) == []
+    assert api.get(f"/log-requests/{answer.json()['id']}/download/").status_code == 404
 
 
 # --- display messages ---------------------------------------------------------------------------
