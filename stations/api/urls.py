@@ -15,7 +15,9 @@ router_registrations += [("firmware-campaigns", FirmwareCampaignViewSet, "firmwa
                          ("station-tags", StationTagViewSet, "station-tag")]
 
 from .display import DisplayMessageReportViewSet, DisplayMessageViewSet  # noqa: E402
-router_registrations += [("display-messages", DisplayMessageViewSet, "display-message"), ("display-message-reports", DisplayMessageReportViewSet, "display-message-report")]
+router_registrations += [("display-messages", DisplayMessageViewSet, "display-message"),
+                         ("display-message-reports", DisplayMessageReportViewSet,
+                          "display-message-report")]
 
 from .logs import LogRequestViewSet  # noqa: E402
 router_registrations += [("log-requests", LogRequestViewSet, "log-request")]
