@@ -28,7 +28,7 @@ def parse_time(text):
     """An OCPP date-time as an aware datetime (a time without zone is taken as UTC)."""
     if not text:
         return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -295,7 +295,7 @@ class SmartCharging:
         plan = self._plan
         if plan is None or plan[0] != self._version or now >= plan[3]:
             plan = self._make_plan(now)
-        _, start, composites, _ = plan
+        _, _start, composites, _ = plan
         limits = {}
         for evse_id, composite in composites.items():
             period = composite.period_at(now)

@@ -136,15 +136,21 @@ class Progress:
 def format_summary(summary):
     latency = summary["latency"]
     lines = [
-        f"ran {summary['elapsed_s']} s: {summary['calls_sent']} calls "
-        f"({summary['calls_per_s']}/s), latency p50 {latency['p50_ms']} ms, "
-        f"p99 {latency['p99_ms']} ms, max {latency['max_ms']} ms",
-        f"boots accepted {summary.get('boots_accepted', 0)}, reconnects "
-        f"{summary.get('disconnects', 0)}, resets {summary.get('reboots', 0)}, "
-        f"connect failures {summary.get('connect_failures', 0)}, "
-        f"call timeouts {summary.get('call_timeouts', 0)}",
-        f"sessions finished {summary['sessions_finished']}, energy "
-        f"{summary['energy_wh'] / 1000:.3f} kWh, aborted {summary.get('sessions_aborted', 0)}",
+        (
+            f"ran {summary['elapsed_s']} s: {summary['calls_sent']} calls "
+            f"({summary['calls_per_s']}/s), latency p50 {latency['p50_ms']} ms, "
+            f"p99 {latency['p99_ms']} ms, max {latency['max_ms']} ms"
+        ),
+        (
+            f"boots accepted {summary.get('boots_accepted', 0)}, reconnects "
+            f"{summary.get('disconnects', 0)}, resets {summary.get('reboots', 0)}, "
+            f"connect failures {summary.get('connect_failures', 0)}, "
+            f"call timeouts {summary.get('call_timeouts', 0)}"
+        ),
+        (
+            f"sessions finished {summary['sessions_finished']}, energy "
+            f"{summary['energy_wh'] / 1000:.3f} kWh, aborted {summary.get('sessions_aborted', 0)}"
+        ),
         "calls by action: " + ", ".join(f"{action} {n}" for action, n in sorted(summary["calls_by_action"].items())),
         "commands answered: "
         + (", ".join(f"{action} {n}" for action, n in sorted(summary["commands_answered"].items())) or "none"),
