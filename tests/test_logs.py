@@ -280,3 +280,17 @@ def test_upload_sink_keeps_every_byte_up_to_the_limit_and_no_more(chunks, limit)
     whole.read_from(io.BytesIO(body))  # a raw body, read in pieces
     assert whole.digest.hexdigest() == hashlib.sha256(body).hexdigest()
     whole.close()
+
+
+def test_the_task_requests_a_log(api, connect_station, identity):
+    from stations import tasks
+    from stations.models import Station
+
+    station = connect_station(identity, "2.0.1")
+    sent = answering(station, "GetLog", {"status": "Accepted"})
+    pk = tasks.request_log(Station.objects.get(identity=identity).pk, "SecurityLog",
+                           "2026-12-01T00:00:00Z")
+    payload = sent.get(timeout=30)  # delivered by the worker, or the server's sweep
+    assert payload["requestId"] == pk and payload["logType"] == "SecurityLog"
+    assert payload["log"]["oldestTimestamp"].startswith("2026-12-01T00:00:00")
+    assert settled(api, pk, "Accepted")["source"] == "task:request-log"
