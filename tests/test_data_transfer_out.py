@@ -120,3 +120,20 @@ def test_example_vendor_module_answers(connect_station, example_server, identity
     assert [(x.message_id, x.status) for x in exchanges(identity)] == [
         ("Ping", "Accepted"), ("Clock", "Accepted"), ("Clock", "Rejected"),
         ("Nope", "UnknownMessageId")]
+
+
+def test_recording_an_inbound_transfer_is_one_insert(identity):
+    """It runs on the station's database thread, in the handler's path: one query, no more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from stations.actions.datatransfer import record_inbound
+    from stations.models import Station
+
+    station = Station.objects.create(identity=identity)
+    with CaptureQueriesContext(connection) as queries:
+        record_inbound(station.pk, {"vendorId": "com.acme", "messageId": "M", "data": [1]},
+                       {"status": "Accepted", "data": {"ok": True}})
+    assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT")
+    assert (exchanges(identity)[0].answer_data, exchanges(identity)[0].status) == (
+        {"ok": True}, "Accepted")

@@ -2,8 +2,11 @@
 the station's device model offers), sent through the API and the station page, the station's
 answer (Accepted / Rejected / Failed) kept and shown."""
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from devicemodel.models import Component, DataType, Variable, VariableCharacteristics
+from stations.commands import network
 from stations.models import Station
 
 PROFILE = {"ocppVersion": "OCPP20", "ocppTransport": "JSON",
@@ -95,3 +98,38 @@ def test_station_page_form(dashboard, connect_station, identity):
                                dict(form, ocpp_csms_url="ws://plain.example.com/"),
                                form_page=f"/stations/{identity}/")
     assert "SetNetworkProfile not sent" in refused.text and "wss://" in refused.text
+
+
+URLS = st.builds(lambda scheme, host: f"{scheme}://{host}/ocpp/",
+                 st.sampled_from(["ws", "wss", "http", "https", "ftp"]),
+                 st.sampled_from(["csms.example.com", "10.0.0.1:9000", ""]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(slot=st.integers(-3, 5), url=URLS, profile=st.integers(-1, 5), timeout=st.integers(-5, 90),
+       transport=st.sampled_from(["JSON", "SOAP"]))
+def test_validation_property(offered_station, slot, url, profile, timeout, transport):
+    """Each rule is reported exactly when broken, and a profile breaking none has no reason."""
+    data = dict(PROFILE, ocppCsmsUrl=url, securityProfile=profile, messageTimeout=timeout,
+                ocppTransport=transport)
+    reasons = " | ".join(network.validate(offered_station, slot, data))
+    scheme, _, rest = url.partition("://")
+    broken = {
+        "0 or more": slot < 0,
+        "not one the station offers": slot > 2,
+        "ws:// or wss:// URL": scheme not in ("ws", "wss") or rest.startswith("/"),
+        "must be wss://": scheme == "ws" and rest[:1] != "/" and profile in (2, 3),
+        "0, 1, 2 or 3": not 0 <= profile <= 3,
+        "positive number": timeout <= 0,
+        "SOAP": transport == "SOAP",
+    }
+    for reason, expected in broken.items():
+        assert (reason in reasons) == expected, (reason, reasons)
+    assert bool(reasons) == any(broken.values())
+
+
+@pytest.fixture
+def offered_station(identity):
+    Station.objects.create(identity=identity, ocpp_version="2.0.1")
+    offer_slots(identity, "0,1,2")
+    return Station.objects.get(identity=identity)
