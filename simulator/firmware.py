@@ -75,6 +75,25 @@ def next_version(current, url, headers, override):
     return f"{head}.{int(last) + 1}" if last.isdigit() else f"{current}.1"
 
 
+async def fetch(url, file=None):
+    """GET `url` (without its fragment), streamed into `file` if given; (size, SHA-256 hex, MD5
+    hex, response headers). OSError for an answer other than 200."""
+    sha256, md5, size = hashlib.sha256(), hashlib.md5(), 0
+    async with (
+        httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as client,
+        client.stream("GET", url.split("#", 1)[0]) as response,
+    ):
+        if response.status_code != 200:
+            raise OSError(f"HTTP {response.status_code}")
+        async for chunk in response.aiter_bytes():
+            sha256.update(chunk)
+            md5.update(chunk)
+            size += len(chunk)
+            if file is not None:
+                file.write(chunk)
+        return size, sha256.hexdigest(), md5.hexdigest(), response.headers
+
+
 class FirmwareUpdates:
     """The one firmware update a station runs at a time, from the request to the reboot."""
 
@@ -184,25 +203,12 @@ class FirmwareUpdates:
         if self.download_fails:
             self.last_error = "download failed (simulated)"
             return None
-        digest = hashlib.sha256()
         handle, path = tempfile.mkstemp(prefix="firmware-", suffix=".bin")
-        size = 0
         try:
-            async with (
-                httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as client,
-                client.stream("GET", url.split("#", 1)[0]) as response,
-            ):
-                if response.status_code != 200:
-                    raise OSError(f"HTTP {response.status_code}")
-                with os.fdopen(handle, "wb") as file:
-                    handle = None
-                    async for chunk in response.aiter_bytes():
-                        digest.update(chunk)
-                        file.write(chunk)
-                        size += len(chunk)
-                headers = response.headers
+            with os.fdopen(handle, "wb") as file:
+                handle = None
+                size, actual, _md5, headers = await fetch(url, file)
             expected = expected_digest(url, headers, self.station.profile.firmware_sha256)
-            actual = digest.hexdigest()
             if expected is not None and expected != actual:
                 raise OSError(f"SHA-256 mismatch: expected {expected}, got {actual}")
             version = next_version(

@@ -23,6 +23,7 @@ from .firmware import FirmwareUpdates
 from .logs import LogUploads
 from .meter import Meter
 from .profile import Profile
+from .publish import FirmwarePublications
 from .sessions import Drivers, Evse
 from .stats import Stats
 
@@ -63,6 +64,7 @@ class SimulatedStation(Drivers):
         self.smart = SmartCharging(self)
         self.firmware_version = self.profile.firmware_version or self.dialect.factory_firmware_version
         self.firmware = FirmwareUpdates(self)
+        self.publications = FirmwarePublications(self)  # 2.0.1 local controller
         self.logs = LogUploads(self)
         self.display = DisplayMessages(self)
         self.local_auth = LocalAuthorization()

@@ -11,6 +11,7 @@ from .display import DisplayCalls
 from .firmware import Firmware201
 from .logs import LogCalls
 from .operations import Operations201
+from .publish import PublishCalls
 
 # The reason a session ended, as 2.0.1 names it, and the trigger that goes with it.
 STOP_TRIGGERS = {
@@ -31,7 +32,9 @@ TRIGGERABLE = {
 }
 
 
-class Dialect201(SmartCharging201, Firmware201, LogCalls, DisplayCalls, CustomerCalls, Operations201):
+class Dialect201(
+    SmartCharging201, Firmware201, PublishCalls, LogCalls, DisplayCalls, CustomerCalls, Operations201
+):
     vendor = "SimCharge OCPP 2.0.1"
     factory_firmware_version = "2.4.1"
 

@@ -126,6 +126,29 @@ def test_signed_firmware_on_16_reports_signature_verified(api, simulator, simula
     assert simulator.call(lambda: station.firmware_version) == "2.0.0"
 
 
+def test_local_controller_publishes_and_unpublishes_firmware(api, simulator, simulated_station, identity):
+    station = simulated_station(identity, "2.0.1")
+    content = os.urandom(20_000)
+    image = upload_image(api, "4.0.0", content)
+    answer = api.post("/firmware-publications/", json={"station": identity, "image": image["id"], "wait": 10})
+    assert answer.status_code == 201, answer.text
+    publication = eventually(
+        lambda: (row := api.get(f"/firmware-publications/{answer.json()['id']}/").json())["status"] == "Published"
+        and row
+    )
+    md5 = hashlib.md5(content).hexdigest()
+    assert publication["published_locations"] == [f"http://{identity.lower()}.local/firmware/{md5}.bin"]
+    statuses(
+        identity, "PublishFirmwareStatusNotification", ["Downloading", "Downloaded", "ChecksumVerified", "Published"]
+    )
+    body = {"station": identity, "image": image["id"], "wait": 10}
+    unpublished = api.post("/firmware-publications/unpublish/", json=body)
+    assert unpublished.status_code == 201 and unpublished.json()["response"] == {"status": "Unpublished"}
+    assert simulator.call(lambda: station.publications.published) == {}
+    again = api.post("/firmware-publications/unpublish/", json=body)
+    assert again.json()["response"] == {"status": "NoFirmware"}
+
+
 # --- logs ---------------------------------------------------------------------------------------
 
 
@@ -164,7 +187,8 @@ def test_log_is_uploaded_and_downloadable_byte_for_byte(
 
 def test_oversized_log_is_refused_and_reported_as_upload_failure(api, simulator, simulated_station, identity):
     station = simulated_station(identity, "2.0.1", log_size_bytes=settings.LOG_UPLOAD_MAX_BYTES + 1)
-    answer = api.post("/log-requests/", json={"station": identity, "kind": "DiagnosticsLog", "retries": 0, "wait": 10})
+    body = {"station": identity, "kind": "DiagnosticsLog", "retries": 0, "wait": 10}
+    answer = api.post("/log-requests/", json=body)
     assert answer.status_code == 201, answer.text
     eventually(lambda: api.get(f"/log-requests/{answer.json()['id']}/").json()["status"] == "UploadFailure")
     statuses(identity, "LogStatusNotification", ["Uploading", "UploadFailure"])
