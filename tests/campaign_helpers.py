@@ -30,8 +30,10 @@ def firmware_station(connect_station, identity, version="2.0.1"):
     return client
 
 
-def next_update(client, timeout=30):
-    """The next UpdateFirmware the CSMS sent this station (other calls are skipped)."""
+def next_update(client, timeout=60):
+    """The next UpdateFirmware the CSMS sent this station (other calls are skipped). Generous: on
+    services every command goes through the Celery worker, which may still be starting when a
+    session's first test runs."""
     while True:
         _, action, payload = client.next_call(timeout=timeout)
         if action in ("UpdateFirmware", "SignedUpdateFirmware"):
@@ -66,7 +68,7 @@ def install(client, payload, version=NEW_VERSION):
     report(client, payload, SUCCESS, boot_version=version)
 
 
-def campaign_state(api, pk, state, timeout=30):
+def campaign_state(api, pk, state, timeout=60):
     return eventually(lambda: (lambda body: body if body["state"] == state else None)(
         api.get(f"/firmware-campaigns/{pk}/").json()), timeout=timeout)
 

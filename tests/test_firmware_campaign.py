@@ -275,3 +275,40 @@ def test_dashboard_pages_need_an_operator_and_answer_wrong_controls(csms, dashbo
     assert answer.status_code == 200 and "Unknown operation" in answer.text
     assert dashboard.get("/firmware-campaigns/999999/").status_code == 404
     assert dashboard.get(page).status_code == 200
+
+
+def test_advances_racing_each_other_start_each_station_once(api, connect_station):
+    """The API's start, the worker's advance and four more advances at once (as two workers and
+    the beat might run them): every station gets one UpdateFirmware."""
+    import threading
+
+    from django.db import connection
+
+    from stations.actions.campaigns import advance_campaign
+    from stations.models import FirmwareUpdate
+
+    names = identities(6, "RACE")
+    clients = [firmware_station(connect_station, name) for name in names]
+    campaign = create(api, firmware_image(), names, concurrency=6)
+    barrier = threading.Barrier(5)
+
+    def advance():
+        try:
+            barrier.wait()
+            advance_campaign(campaign["id"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=advance) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start(api, campaign["id"])
+    for thread in threads:
+        thread.join(60)
+    for client in clients:
+        install(client, next_update(client))
+    campaign_state(api, campaign["id"], "completed")
+    assert all(got_update(client) is None for client in clients)
+    assert sorted(FirmwareUpdate.objects.filter(station__identity__in=names).values_list(
+        "station__identity", flat=True)) == names
