@@ -157,7 +157,8 @@ def test_expired_and_unknown_tokens_are_404(api, connect_station, identity, csms
     location = update["location"]
     assert httpx.head(location, timeout=30).status_code == 200
     token = location.rsplit("/", 2)[-2]
-    assert httpx.get(location.replace(token, "x" + token[1:]), timeout=30).status_code == 404
+    unknown = location.replace(token, "unknown-" + token[8:])
+    assert unknown != location and httpx.get(unknown, timeout=30).status_code == 404
     assert httpx.get(location.replace("fw-image.bin", "other.bin"), timeout=30).status_code == 404
     FirmwareUpdate.objects.filter(pk=update["id"]).update(
         download_expires_at=timezone.now() - timedelta(seconds=1))
