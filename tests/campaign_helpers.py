@@ -16,13 +16,6 @@ def firmware_image(version=NEW_VERSION):
                                         external_url="https://firmware.example/fw.bin")
 
 
-def tag_stations(identities, tag):
-    from stations.models import Station, StationTag
-
-    for station in Station.objects.filter(identity__in=identities):
-        StationTag.objects.get_or_create(station=station, name=tag)
-
-
 def firmware_station(connect_station, identity, version="2.0.1"):
     """A booted scripted station (firmware 1.0) that accepts UpdateFirmware."""
     client = connect_station(identity, version=version)

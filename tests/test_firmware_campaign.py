@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 from stations.models.campaigns import time_in_window
 from tests.campaign_helpers import (
     DOWNLOAD_FAILURE, NEW_VERSION, campaign_state, firmware_image, firmware_station, got_update,
-    install, next_update, report, tag_stations, target_states,
+    install, next_update, report, target_states,
 )
 from tests.helpers import eventually
 
@@ -53,6 +53,8 @@ def test_batches_stay_within_the_concurrency_limit_and_end_completed(api, connec
     tag = f"pilot-{uuid.uuid4().hex[:6]}"
     for name in names:
         assert api.post("/station-tags/", json={"station": name, "name": tag}).status_code == 201
+    assert [row["name"] for row in api.get(f"/station-tags/?station={names[0]}").json()["results"]] == [tag]
+    assert api.post("/station-tags/", json={"station": names[0], "name": tag}).status_code == 400
     image = firmware_image()
     preview = api.post("/firmware-campaigns/preview/", json={"image": image.pk, "filter_tag": tag,
                                                              "filter_firmware_version": "1.0"})

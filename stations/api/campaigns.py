@@ -193,6 +193,11 @@ class StationTagViewSet(mixins.CreateModelMixin, mixins.ListModelMixin,
     filterset_fields = ["name"]
     ordering_fields = ["id", "name"]
 
+    @extend_schema(parameters=[OpenApiParameter("station", str,
+                                                description="Only this station's tags.")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
     def get_queryset(self):
         queryset = super().get_queryset()
         identity = self.request.query_params.get("station")
