@@ -1,6 +1,8 @@
 """The simulator's side of firmware, logs, display messages, customer information, DataTransfer,
 GetTransactionStatus and SetNetworkProfile, against the real CSMS over real WebSockets and HTTP."""
 
+import argparse
+import base64
 import gzip
 import hashlib
 import json
@@ -8,8 +10,13 @@ import os
 
 import pytest
 from django.conf import settings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from csms.models import MessageLogEntry
+from simulator import cli
+from simulator.customer import split_parts
+from simulator.firmware import expected_digest, next_version
 from stations.models import Station
 from tests.helpers import eventually, send_command
 
@@ -339,3 +346,48 @@ def test_transaction_status_and_network_profile(api, simulator, simulated_statio
     assert simulator.call(lambda: station.network_profiles) == {1: connection}
     answer = command(api, identity, "SetNetworkProfile", {"configurationSlot": 9, "connectionData": connection})
     assert answer["status"] == "Rejected"
+
+
+# --- pure parts: digests, versions, customer-information parts, command-line options ----------
+
+
+def test_expected_digest_sources_in_order():
+    digest = hashlib.sha256(b"image").hexdigest()
+    b64 = base64.b64encode(bytes.fromhex(digest)).decode()
+    assert expected_digest("http://x/f.bin", {}, None) is None
+    assert expected_digest("http://x/f.bin", {"digest": f"sha-256={b64}"}, None) == digest
+    assert expected_digest("http://x/f.bin", {"x-checksum-sha256": digest.upper(), "digest": "sha-256=AAAA"}, None) == (
+        digest
+    )
+    assert expected_digest(f"http://x/f.bin#sha256={digest}", {"x-checksum-sha256": "00"}, None) == digest
+    assert expected_digest("http://x/f.bin#sha256=11", {}, "AB" * 32) == "ab" * 32
+
+
+def test_next_version_sources_in_order():
+    assert next_version("2.4.1", "http://x/a.bin", {"x-firmware-version": "7.0"}, "6.0") == "7.0"
+    assert next_version("2.4.1", "http://x/a.bin", {}, "6.0") == "6.0"
+    assert next_version("2.4.1", "http://x/simcharge-3.1.4.bin?t=1", {}, None) == "3.1.4"
+    assert next_version("2.4.1", "http://x/image.bin", {}, None) == "2.4.2"
+    assert next_version("beta", "http://x/image.bin", {}, None) == "beta.1"
+
+
+@given(text=st.text(max_size=3000), parts=st.integers(min_value=1, max_value=8))
+def test_customer_information_parts_rebuild_the_text(text, parts):
+    pieces = split_parts(text, parts)
+    assert "".join(pieces) == text
+    assert len(pieces) >= parts and all(len(piece) <= 512 for piece in pieces)
+
+
+def test_operation_options_reach_the_profile():
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    options = vars(parser.parse_args([
+        "--fail-firmware-download", "SIM-00001,SIM-00003", "--fail-firmware-install", "all",
+        "--firmware-sha256", "ab" * 32, "--firmware-next-version", "5.0", "--log-upload", "POST",
+        "--log-binary", "--log-size", "9000", "--customer-information-parts", "4",
+    ]))
+    profile = cli.profile_from(options)
+    assert profile.firmware_download_fails == ("SIM-00001", "SIM-00003") and profile.firmware_install_fails is True
+    assert (profile.firmware_sha256, profile.firmware_next_version) == ("ab" * 32, "5.0")
+    assert (profile.log_upload_method, profile.log_binary, profile.log_size_bytes) == ("POST", True, 9000)
+    assert profile.customer_information_parts == 4
