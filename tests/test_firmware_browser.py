@@ -64,3 +64,21 @@ def test_upload_without_file_or_url_is_refused(page):
     form.locator("#firmware-upload").click()
     expect(page.locator("#firmware-upload-form .error")).to_contain_text(
         "Give a file or an external URL.")
+
+
+def test_push_with_a_retrieve_time(page, connect_station, identity, api):
+    image = api.post("/firmware-images/", json={"name": "Scheduled", "version": identity,
+                                                "external_url": "https://vendor.example/s.bin"})
+    assert image.status_code == 201
+    station = connect_station(identity)
+    station.answers["UpdateFirmware"] = {"status": "Accepted"}
+    page.goto(f"/stations/{identity}/")
+    form = page.locator("#firmware-update-form")
+    form.locator("select[name=image]").select_option(label=f"Scheduled {identity}")
+    form.locator("input[name=retrieve_at]").fill("2030-01-02T03:04:05")
+    form.locator("input[name=retries]").fill("2")
+    form.locator("#firmware-send").click()
+    expect(page.locator(".flash").first).to_contain_text(f"sent to {identity}")
+    _, _, payload = station.next_call()
+    assert payload["firmware"]["retrieveDateTime"] == "2030-01-02T03:04:05Z"
+    assert payload["firmware"]["location"] == "https://vendor.example/s.bin" and payload["retries"] == 2

@@ -3,6 +3,9 @@ from django import forms
 
 from ..models import FirmwareImage
 
+LOCAL_TIME = forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"},
+                                 format="%Y-%m-%dT%H:%M:%S")
+
 
 class FirmwareImageForm(forms.Form):
     name = forms.CharField(max_length=100)
@@ -27,8 +30,9 @@ class FirmwareImageForm(forms.Form):
 
 class FirmwareUpdateForm(forms.Form):
     image = forms.ModelChoiceField(queryset=FirmwareImage.objects.all())
-    retrieve_at = forms.DateTimeField(required=False, help_text="Blank: now")
-    install_at = forms.DateTimeField(required=False)
+    retrieve_at = forms.DateTimeField(required=False, label="Retrieve at (UTC)", widget=LOCAL_TIME,
+                                      help_text="Blank: now")
+    install_at = forms.DateTimeField(required=False, label="Install at (UTC)", widget=LOCAL_TIME)
     retries = forms.IntegerField(min_value=0, required=False)
     retry_interval = forms.IntegerField(min_value=0, required=False, label="Retry interval (s)")
     force = forms.BooleanField(required=False, help_text="Send even if vendor/model differ")
