@@ -100,6 +100,8 @@ def test_boot_with_another_version_after_installed_fails(api, connect_station, i
     station.call("FirmwareStatusNotification", {"status": "Installed",
                                                 "requestId": update["request_id"]})
     wait_status(api, update, "Installed")
+    station.boot(chargingStation={"model": "TestModel", "vendorName": "TestVendor"})
+    assert get_update(api, update)["status"] == "Installed"  # no version reported: no verdict
     station.boot()  # still 1.0
     row = wait_status(api, update, "failed")
     assert row["reported_version"] == "1.0" and row["version_confirmed"] is False

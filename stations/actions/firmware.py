@@ -257,6 +257,8 @@ def _booted_with(update):
 
 def confirm_version_at_boot(station):
     """The BootNotification after an update says which version the station really runs."""
+    if not station.firmware_version:
+        return  # firmwareVersion is optional (1.6): a boot without it proves nothing either way
     for update in FirmwareUpdate.objects.filter(
             station=station, status__in=AWAITING_BOOT).select_related("image"):
         if station.firmware_version == update.image.version:
