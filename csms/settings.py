@@ -349,6 +349,10 @@ CELERY_BEAT_SCHEDULE["stations-settle-display-messages"] = {
     "task": "stations.tasks.settle_display_messages", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["transactions-settle-customer-information"] = {
     "task": "transactions.tasks.settle_customer_information", "schedule": 60.0}
+# Outbound DataTransfer answers a failed receiver left unapplied (GetTransactionStatus answers
+# are applied by transactions-settle-answers).
+CELERY_BEAT_SCHEDULE["stations-settle-data-transfers"] = {
+    "task": "stations.tasks.settle_data_transfers", "schedule": 60.0}
 
 # --- Auth, API ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -126,3 +126,11 @@ def start_firmware_update(station_pk, image_pk, retrieve_at=None, install_at=Non
         install_at=parse_datetime(install_at) if install_at else None, retries=retries,
         retry_interval=retry_interval, force=force, source=source)
     return update.pk
+
+
+@shared_task(ignore_result=True)
+def settle_data_transfers():
+    """Outbound DataTransfer answers a failed receiver left unapplied."""
+    from .actions import datatransfer
+
+    return datatransfer.settle_finished()

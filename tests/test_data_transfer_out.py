@@ -137,3 +137,23 @@ def test_recording_an_inbound_transfer_is_one_insert(identity):
     assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT")
     assert (exchanges(identity)[0].answer_data, exchanges(identity)[0].status) == (
         {"ok": True}, "Accepted")
+
+
+def test_sweep_settles_what_a_failed_receiver_left(identity):
+    from django.utils import timezone
+
+    from csms.models import Command
+    from stations.actions.datatransfer import create_outbound, settle_finished
+    from stations.models import Station
+
+    station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
+    exchange = create_outbound(station, "com.acme", "M", "x")
+    exchange.command = Command.objects.create(
+        identity=identity, ocpp_version="2.0.1", action="DataTransfer",
+        payload={"vendorId": "com.acme", "messageId": "M", "data": "x"},
+        status=Command.Status.REJECTED, response={"status": "UnknownMessageId"},
+        finished_at=timezone.now())
+    exchange.save()
+    settle_finished()  # (the beat runs the same sweep)
+    exchange.refresh_from_db()
+    assert (exchange.status, exchange.answer_data) == ("UnknownMessageId", None)

@@ -134,3 +134,22 @@ def test_transaction_page_shows_answers_and_asks(dashboard, connect_station, ide
                             form_page=f"/transactions/{pk}/")
     assert "The station says the transaction is ongoing, with messages still queued." in page.text
     assert 'class="queued">yes — still to be delivered' in page.text
+
+
+def test_sweep_settles_what_a_failed_receiver_left(identity):
+    from django.utils import timezone
+
+    from csms.models import Command
+    from stations.models import Station
+    from transactions.actions import transaction_status
+
+    station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
+    status_request = transaction_status.create_request(station)
+    status_request.command = Command.objects.create(
+        identity=identity, ocpp_version="2.0.1", action="GetTransactionStatus", payload={},
+        status=Command.Status.ACCEPTED, response={"messagesInQueue": True},
+        finished_at=timezone.now())
+    status_request.save()
+    transaction_status.settle_finished()  # (the beat runs the same sweep)
+    status_request.refresh_from_db()
+    assert (status_request.outcome, status_request.messages_in_queue) == ("accepted", True)

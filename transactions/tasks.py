@@ -6,13 +6,14 @@ from celery import shared_task
 from csms.ocpp import outbound
 
 from . import actions, commands
+from .actions import transaction_status
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
 def settle_answers():
-    return actions.settle_finished()
+    return actions.settle_finished() + transaction_status.settle_finished()
 
 
 @shared_task(ignore_result=True)

@@ -70,3 +70,15 @@ def exchanges_of(station, direction=None):
     exchanges = DataTransferExchange.objects.filter(station=station).select_related("command")
     return exchanges.filter(direction=direction) if direction else exchanges
 
+
+
+def settle_finished():
+    """The sweep: outbound exchanges whose command has its outcome but which a failed receiver
+    left waiting. Returns how many it settled."""
+    waiting = (DataTransferExchange.objects.filter(status="", command__status__in=Command.FINISHED)
+               .select_related("command"))
+    settled = 0
+    for exchange in waiting[:1000]:
+        settle_command(exchange.command)
+        settled += 1
+    return settled

@@ -56,3 +56,16 @@ def running_transactions(station_pk):
     """What a reconnecting station is asked about: its running transactions (station loaded)."""
     return list(Transaction.objects.filter(station_id=station_pk, state=Transaction.State.ACTIVE)
                 .select_related("station").order_by("id")[:RECONNECT_QUESTIONS_MAX])
+
+
+def settle_finished():
+    """The sweep: requests whose command has its outcome but which a failed receiver left
+    unanswered. Returns how many it settled."""
+    waiting = (TransactionStatusRequest.objects.filter(outcome="",
+                                                       command__status__in=Command.FINISHED)
+               .select_related("command"))
+    settled = 0
+    for status_request in waiting[:1000]:
+        settle_command(status_request.command)
+        settled += 1
+    return settled
