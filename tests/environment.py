@@ -68,6 +68,7 @@ settings_env.update({
     "OCPP_CALL_TIMEOUT": "3",
     "OCPP_SERVER_BEAT_SECONDS": "1",
     "OCPP_SWEEP_SECONDS": "1",
+    "FIRMWARE_CAMPAIGN_TICK_SECONDS": "1",
     "OCPP_MESSAGE_LOG_FLUSH_SECONDS": "0.1",
     "OCPP_UNKNOWN_STATION_POLICY": "accept",
     "OCPP_HANDLER_MODULES": "tests.vendor_handlers",
