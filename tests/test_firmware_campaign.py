@@ -119,7 +119,7 @@ def test_the_canary_pauses_the_campaign_and_resume_goes_on(api, connect_station)
 def test_pause_resume_and_cancel(api, connect_station):
     names = identities(3, "PRC")
     clients = [firmware_station(connect_station, name) for name in names]
-    campaign = create(api, firmware_image(), names, concurrency=1)
+    campaign = create(api, firmware_image(), names, concurrency=1, retries=2)
     pk = campaign["id"]
     start(api, pk)
     first = next_update(clients[0])
@@ -134,7 +134,7 @@ def test_pause_resume_and_cancel(api, connect_station):
     body = api.post(f"/firmware-campaigns/{pk}/cancel/").json()
     assert body["state"] == "cancelled"
     assert api.post(f"/firmware-campaigns/{pk}/resume/").status_code == 409
-    report(clients[1], second, DOWNLOAD_FAILURE)
+    report(clients[1], second, DOWNLOAD_FAILURE)  # retries left, but cancelled: failed
     eventually(lambda: target_states(pk) == {names[0]: "succeeded", names[1]: "failed",
                                              names[2]: "skipped"})
     time.sleep(QUIET)

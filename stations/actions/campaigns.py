@@ -179,8 +179,7 @@ def advance_campaign(campaign_pk, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         campaign = (FirmwareCampaign.objects.select_for_update(of=("self",))
-                    .select_related("image").filter(
-            pk=campaign_pk).first())
+                    .select_related("image").filter(pk=campaign_pk).first())
         if campaign is None or campaign.state != State.RUNNING:
             return None
         targets = campaign.targets.all()
@@ -245,7 +244,8 @@ def _start_target(campaign, target, firmware, now):
     try:
         update = firmware.start_update(target.station, campaign.image,
                                        source=f"campaign:{campaign.pk}")
-    except Exception as error:  # refused before sending: the image or the station is not fit
+    except (firmware.InvalidFirmware, firmware.StationNotReady) as error:
+        # Refused before sending: the image does not fit the station, or its version is unknown.
         logger.info("campaign %s: %s not started: %s", campaign.pk, target.station, error)
         target.attempts += 1
         target.state = TargetState.FAILED
@@ -298,6 +298,14 @@ def apply_update_status(update):
                 target.state = TargetState.FAILED
                 target.detail = f"ended {status}" + (f" ({update.answer})" if update.answer else "")
                 target.finished_at = now
+        if target.campaign.state == State.CANCELLED and target.state in (TargetState.PENDING,
+                                                                         TargetState.WAITING):
+            # Cancelled, nothing starts again: a failed attempt stays a failure, an update that
+            # never reached the station is skipped.
+            target.state = (TargetState.FAILED if target.state == TargetState.PENDING
+                            else TargetState.SKIPPED)
+            target.detail = f"ended {status}; campaign cancelled"
+            target.finished_at = now
         target.save(update_fields=["state", "last_status", "detail", "finished_at", "attempts"])
         if target.state != TargetState.IN_PROGRESS:
             schedule_advance(target.campaign_id)
