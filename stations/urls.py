@@ -55,4 +55,6 @@ urlpatterns = [
          name="campaign-progress"),
     path("firmware-campaigns/<int:pk>/<str:operation>/", campaign_views.campaign_control,
          name="campaign-control"),
+    path("stations/<str:identity>/campaigns/", campaign_views.campaign_station_panel,
+         name="campaign-station-panel"),
 ]

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from stations.models import Station, StationTag
 from tests.browser_helpers import in_thread
 from tests.campaign_helpers import (
     DOWNLOAD_FAILURE, firmware_image, firmware_station, install, next_update, report,
@@ -59,6 +60,15 @@ def test_campaign_page_follows_the_rollout(page, connect_station):
     row = page.locator("#campaigns tbody tr", has_text=f"Browser rollout {run}")
     expect(row).to_contain_text("Completed")
     expect(row.locator("progress")).to_have_attribute("value", "100")
+
+    # The station page's panel: its tags and how its campaigns went for it.
+    in_thread(lambda: StationTag.objects.create(station=Station.objects.get(identity=names[2]),
+                                                name="garage-b"))
+    page.goto(f"/stations/{names[2]}/")
+    expect(page.locator("#station-tags")).to_contain_text("garage-b")
+    station_row = page.locator("#station-campaigns tbody tr", has_text=f"Browser rollout {run}")
+    expect(station_row).to_contain_text("Failed")
+    expect(station_row).to_contain_text("DownloadFailed")
 
 
 def test_the_form_shows_why_a_campaign_cannot_be_made(page):

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from ..actions import campaigns
-from ..models import CampaignTarget, FirmwareCampaign, FirmwareImage
+from ..models import CampaignTarget, FirmwareCampaign, FirmwareImage, Station
 
 # How often (ms) the campaign page re-reads its progress.
 REFRESH_MS = 2000
@@ -118,3 +118,14 @@ def campaign_control(request, pk, operation):
         else:
             messages.success(request, f"Campaign {campaign.name}: {campaign.get_state_display()}.")
     return redirect("stations:campaign", pk=pk)
+
+
+@login_required
+@require_GET
+def campaign_station_panel(request, identity):
+    """The station page's panel body (read after the page loads): its tags and campaigns."""
+    station = get_object_or_404(Station, identity=identity)
+    targets = (station.campaign_targets.select_related("campaign__image")
+               .order_by("-campaign__created_at")[:20])
+    return render(request, "stations/campaign_station_panel_body.html",
+                  {"station": station, "tags": station.tags.all(), "targets": targets})
