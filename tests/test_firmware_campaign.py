@@ -279,7 +279,8 @@ def test_dashboard_pages_need_an_operator_and_answer_wrong_controls(csms, dashbo
     campaign = create_campaign(name="dashboard", image=firmware_image(), filter_identities=names)
     with DashboardClient(base_url=csms.base_url) as anonymous:
         for path in ("/firmware-campaigns/", f"/firmware-campaigns/{campaign.pk}/",
-                     f"/firmware-campaigns/{campaign.pk}/progress/"):
+                     f"/firmware-campaigns/{campaign.pk}/progress/",
+                     f"/stations/{names[0]}/campaigns/"):
             answer = anonymous.get(path)
             assert answer.status_code == 302 and answer.headers["location"].startswith(
                 "/accounts/login/")
@@ -295,6 +296,7 @@ def test_dashboard_pages_need_an_operator_and_answer_wrong_controls(csms, dashbo
     assert answer.status_code == 200 and "Unknown operation" in answer.text
     assert dashboard.get("/firmware-campaigns/999999/").status_code == 404
     assert dashboard.get(page).status_code == 200
+    assert dashboard.get("/stations/NO-SUCH-STATION/campaigns/").status_code == 404
 
 
 def test_advances_racing_each_other_start_each_station_once(api, connect_station):
