@@ -213,13 +213,16 @@ def advance_campaign(campaign_pk, now=None):
         if not campaign.in_window(now):
             return {"started": 0, "waiting": targets.filter(state=TargetState.WAITING).count()}
         slots = campaign.concurrency - targets.filter(state=TargetState.IN_PROGRESS).count()
-        started = 0
+        # Sends tried, started or not: a station shown online whose socket is gone (its server
+        # died, the sweep has not caught up) costs a try, so such stations cannot make every
+        # advance send to all of them.
+        started = tried = 0
         candidates = (eligible.filter(state__in=[TargetState.PENDING, TargetState.WAITING])
                       .select_related("station").order_by("position"))
         # Targets need no lock of their own: only an advance (under the campaign's lock) moves
         # pending and waiting ones, and receivers move only those in progress.
         for target in candidates.iterator(chunk_size=100):
-            if started >= slots:
+            if started >= slots or tried >= slots:
                 break
             station = target.station
             if not station.online or not station.ocpp_version:
@@ -234,6 +237,7 @@ def advance_campaign(campaign_pk, now=None):
                 target.finished_at = now
                 target.save(update_fields=["state", "detail", "finished_at"])
                 continue
+            tried += 1
             started += _start_target(campaign, target, firmware, now)
         return {"started": started,
                 "waiting": targets.filter(state=TargetState.WAITING).count()}
