@@ -237,6 +237,9 @@ def test_wrong_requests_get_4xx_with_reasons(api, connect_station):
     assert api.post("/firmware-campaigns/", json={"name": "x", "image": 999999}).status_code == 400
     campaign = create(api, image, names)
     pk = campaign["id"]
+    # The image of a campaign not yet started was never sent anywhere, but the campaign needs it.
+    in_use = api.delete(f"/firmware-images/{image.pk}/")
+    assert in_use.status_code == 409 and "campaign" in in_use.json()["detail"], in_use.text
     assert api.post(f"/firmware-campaigns/{pk}/pause/").status_code == 409
     assert api.get(f"/firmware-campaigns/{pk}/targets/?state=bogus").status_code == 400
     assert api.post(f"/firmware-campaigns/{pk}/start/").status_code == 200

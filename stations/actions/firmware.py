@@ -90,6 +90,8 @@ def create_image(*, name, version, vendor="", model="", upload=None, external_ur
 def delete_image(image):
     if image.updates.exists() or image.publications.exists():
         raise ImageInUse([f"{image} was sent to stations; its updates keep it"])
+    if image.campaigns.exists():
+        raise ImageInUse([f"{image} is the image of a firmware campaign; delete the campaign first"])
     if image.file:
         image.file.delete(save=False)
     image.delete()
