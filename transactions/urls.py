@@ -12,6 +12,12 @@ urlpatterns = [
          name="status-request"),
     path("id-tokens/", views.token_list, name="tokens"),
     path("id-tokens/<int:pk>/erase/", views_customer.token_erase, name="token-erase"),
+    path("customer-information/", views_customer.customer_information_list,
+         name="customer-information"),
+    path("customer-information/<int:pk>/", views_customer.customer_information_detail,
+         name="customer-information-detail"),
+    path("customer-information/<int:pk>/download/", views_customer.customer_information_download,
+         name="customer-information-download"),
     path("transactions/stations/<str:identity>/control/", views.station_control,
          name="station-control"),
 ]
