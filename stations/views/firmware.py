@@ -10,16 +10,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from csms.ocpp import outbound
+from csms.ocpp.framing import OCPP201
 
 from ..actions import firmware as firmware_actions
 from ..commands import StationNotReady
 from .firmware_forms import FirmwareImageForm, FirmwareUpdateForm
-from ..models import FirmwareImage, FirmwareUpdate, Station
+from ..models import FirmwareImage, FirmwarePublication, FirmwareUpdate, Station
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
 ANSWER_WAIT_SECONDS = 1.5
 PANEL_ROWS = 20
+PUBLICATION_ROWS = 50
 
 
 # --- the station's download ----------------------------------------------------------------
@@ -111,8 +113,69 @@ def firmware_images(request):
             return redirect("stations:firmware")
     images = FirmwareImage.objects.select_related("uploaded_by")
     status = 400 if form.is_bound else 200
-    return render(request, "stations/firmware.html", {"form": form, "images": images},
-                  status=status)
+    return render(request, "stations/firmware.html", {
+        "form": form, "images": images, "controllers": _local_controllers(),
+        "publications": FirmwarePublication.objects.select_related("station", "image")[
+            :PUBLICATION_ROWS]}, status=status)
+
+
+def _local_controllers():
+    """The stations an image can be published to: connected, OCPP 2.0.1 (PublishFirmware)."""
+    return Station.objects.filter(online=True, ocpp_version=OCPP201).order_by("identity")
+
+
+@login_required
+@require_POST
+def firmware_publish(request, pk):
+    """PublishFirmware of an image held by the CSMS to a local controller."""
+    image = get_object_or_404(FirmwareImage, pk=pk)
+    station = Station.objects.filter(identity=request.POST.get("station", "")).first()
+    if station is None:
+        messages.error(request, "Publish: choose a connected OCPP 2.0.1 station.")
+        return redirect("stations:firmware")
+    try:
+        publication = firmware_actions.start_publication(
+            station, image, source=f"dashboard:{request.user.username}")
+    except (StationNotReady, firmware_actions.InvalidFirmware) as error:
+        messages.error(request, f"Not published: {error}")
+    except outbound.InvalidCommand as error:
+        messages.error(request, "Not published: " + "; ".join(error.errors))
+    else:
+        publication = _settled(publication)
+        messages.success(request, f"Firmware {image} sent to {station.identity} to publish "
+                                  f"(requestId {publication.request_id}): {publication.status}.")
+    return redirect("stations:firmware")
+
+
+@login_required
+@require_POST
+def firmware_unpublish(request, pk):
+    """UnpublishFirmware of the publication's image (by its MD5) on its local controller."""
+    publication = get_object_or_404(FirmwarePublication.objects.select_related("station", "image"),
+                                    pk=pk)
+    try:
+        command = firmware_actions.unpublish(publication.station, publication.image,
+                                             source=f"dashboard:{request.user.username}")
+    except (StationNotReady, firmware_actions.InvalidFirmware) as error:
+        messages.error(request, f"Not unpublished: {error}")
+        return redirect("stations:firmware")
+    command = outbound.wait_for_outcome(command, ANSWER_WAIT_SECONDS)
+    if command.is_finished:
+        firmware_actions.settle_command(command)
+    answer = (command.response or {}).get("status") or command.error_code or command.status
+    report = messages.success if answer == "Unpublished" else messages.error
+    report(request, f"UnpublishFirmware of {publication.image} at {publication.station.identity}: "
+                    f"{answer}.")
+    return redirect("stations:firmware")
+
+
+def _settled(row):
+    if row.command is not None:
+        command = outbound.wait_for_outcome(row.command, ANSWER_WAIT_SECONDS)
+        if command.is_finished:
+            firmware_actions.settle_command(command)
+        row.refresh_from_db()
+    return row
 
 
 @login_required
