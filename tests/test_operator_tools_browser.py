@@ -97,3 +97,27 @@ def test_publish_then_unpublish_on_a_local_controller(page, connect_station, ide
     assert (action, payload) == ("UnpublishFirmware", {"checksum": hashlib.md5(content).hexdigest()})
     expect(row.locator(".publication-status")).to_have_text("unpublished")
     expect(row.locator(".firmware-unpublish")).to_have_count(0)
+
+
+def test_publish_refusals_are_explained(dashboard, connect_station, identity, api):
+    """Without the browser: what cannot be published is answered with a message, never a 500."""
+    held = api.post("/firmware-images/", data={"name": "Held", "version": identity},
+                    files={"file": ("held.bin", b"x" * 100, "application/octet-stream")}).json()
+    external = api.post("/firmware-images/", json={"name": "Elsewhere", "version": identity,
+                                                  "external_url": "https://vendor.example/e.bin"})
+    connect_station(identity + "-16", "1.6")
+    cases = [(held["id"], "", "Publish: choose a connected OCPP 2.0.1 station."),
+             (held["id"], "CS-nowhere", "Publish: choose a connected OCPP 2.0.1 station."),
+             (held["id"], identity + "-16", "Not published: PublishFirmware exists in OCPP 2.0.1 "
+                                            "only"),
+             (external.json()["id"], identity + "-16",
+              "Not published: PublishFirmware needs an image held by the CSMS (MD5 checksum)")]
+    for image_id, station, expected in cases:
+        answer = dashboard.submit(f"/firmware/images/{image_id}/publish/", {"station": station},
+                                  form_page="/firmware/")
+        assert answer.status_code == 200 and answer.url.path == "/firmware/"
+        assert expected in answer.text, expected
+    assert api.get("/firmware-publications/", params={"image": held["id"]}).json()["count"] == 0
+    token = dashboard.csrf_token("/firmware/")
+    for path in ("/firmware/images/999999999/publish/", "/firmware/publications/999999999/unpublish/"):
+        assert dashboard.post(path, data={"csrfmiddlewaretoken": token}).status_code == 404
