@@ -45,6 +45,7 @@ def test_customer_information_form_and_document(page, connect_station, identity)
     assert download.value.suggested_filename == (
         f"customer-information-{identity}-{payload['requestId']}.txt")
     assert open(download.value.path(), encoding="utf-8").read() == "".join(texts)
+    screenshot(page, "customer-information-request")
     page.locator("a", has_text="all requests").click()
     row = page.locator(f'#customer-information-requests tr[data-request="{payload["requestId"]}"]')
     expect(row).to_contain_text("CARD-77 (ISO14443)")

@@ -22,6 +22,8 @@ from .models import CustomerInformationRequest, IdToken, IdTokenType
 ANSWER_WAIT_SECONDS = 1.5
 PAGE_SIZE = 50
 HASH_ALGORITHMS = [("SHA256", "SHA256"), ("SHA384", "SHA384"), ("SHA512", "SHA512")]
+# The narrow form card stretches its inputs; a checkbox keeps its own size beside its label.
+CHECKBOX = forms.CheckboxInput(attrs={"style": "width: auto"})
 CERTIFICATE_FIELDS = {"certificate_hash_algorithm": "hashAlgorithm",
                       "certificate_issuer_name_hash": "issuerNameHash",
                       "certificate_issuer_key_hash": "issuerKeyHash",
@@ -66,9 +68,10 @@ class CustomerInformationForm(forms.Form):
         to_field_name="identity", help_text="OCPP 2.0.1 stations",
         error_messages={"invalid_choice": "Choose an OCPP 2.0.1 station: CustomerInformation "
                                           "is OCPP 2.0.1 only."})
-    report = forms.BooleanField(required=False, initial=True,
+    report = forms.BooleanField(required=False, initial=True, widget=CHECKBOX,
                                 help_text="Ask for what it holds about the customer")
-    clear = forms.BooleanField(required=False, help_text="Ask it to clear that data")
+    clear = forms.BooleanField(required=False, widget=CHECKBOX,
+                               help_text="Ask it to clear that data")
     id_token = forms.CharField(max_length=36, required=False, label="Id token")
     id_token_type = forms.ChoiceField(choices=IdTokenType.choices, initial="ISO14443",
                                       label="Id token type")
