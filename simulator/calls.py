@@ -1,6 +1,8 @@
 """What simulated stations and the CSMS say to each other, whatever the version: the failures of a
 call either way and OCPP timestamps."""
 
+import asyncio
+import logging
 from datetime import UTC, datetime
 
 
@@ -32,3 +34,19 @@ def iso_ms(moment):
 
 def now_iso():
     return iso_ms(datetime.now(UTC))
+
+
+async def notify_when_online(station, action, payload, attempts=20):
+    """Send a status notification, waiting out short disconnections (as a station queues them);
+    a CSMS that refuses it is logged, not retried."""
+    for _ in range(attempts):
+        await station.online.wait()
+        try:
+            await station.call(action, payload)
+            return
+        except NotConnected:
+            await asyncio.sleep(0.2)
+        except CallFailed as error:
+            logging.getLogger(__name__).info("%s: %s %s refused: %s", station.identity, action,
+                                             payload.get("status"), error)
+            return

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from .calls import CallFailed, NotConnected
+from .calls import notify_when_online
 
 logger = logging.getLogger(__name__)
 
@@ -139,16 +139,7 @@ class FirmwareUpdates:
             payload = {"status": status}
             if self.request_id is not None:
                 payload["requestId"] = self.request_id
-        for _ in range(20):
-            await station.online.wait()
-            try:
-                await station.call(action, payload)
-                return
-            except NotConnected:
-                await asyncio.sleep(0.2)
-            except CallFailed as error:
-                logger.info("%s: %s %s refused: %s", station.identity, action, status, error)
-                return
+        await notify_when_online(station, action, payload)
 
     async def _update(self, firmware, retries, retry_interval):
         station = self.station

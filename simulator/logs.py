@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from .calls import CallFailed, NotConnected, now_iso
+from .calls import notify_when_online, now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -103,16 +103,7 @@ class LogUploads:
             action, payload = "LogStatusNotification", {"status": status}
             if self.request_id is not None:
                 payload["requestId"] = self.request_id
-        for _ in range(20):
-            await station.online.wait()
-            try:
-                await station.call(action, payload)
-                return
-            except NotConnected:
-                await asyncio.sleep(0.2)
-            except CallFailed as error:
-                logger.info("%s: %s %s refused: %s", station.identity, action, status, error)
-                return
+        await notify_when_online(station, action, payload)
 
     async def _upload(self, url, name, body, retries, retry_interval):
         await self.notify("Uploading")
