@@ -54,7 +54,8 @@ def test_only_operators_see_customer_data(csms, dashboard, connect_station, iden
             assert answer.status_code == 302 and answer.headers["location"].startswith(
                 "/accounts/login/"), path
         token = anonymous.csrf_token("/accounts/login/")
-        posted = anonymous.post(LIST, data={**SEND, "station": identity, "csrfmiddlewaretoken": token})
+        posted = anonymous.post(LIST, data={**SEND, "station": identity,
+                                            "csrfmiddlewaretoken": token})
         assert posted.status_code == 302
     password = "viewer-password"
     viewer = User.objects.create_user(f"viewer-{uuid.uuid4().hex[:6]}", password=password)
@@ -107,7 +108,8 @@ def test_a_request_answered_in_three_parts(dashboard, connect_station, identity)
                                      "id_token_type": "eMAID", "clear": "on"})
     info = CustomerInformationRequest.objects.get(station__identity=identity)
     assert answer.url.path == f"{LIST}{info.pk}/"
-    assert f"CustomerInformation sent to {identity} (requestId {info.pk}): receiving." in answer.text
+    sent = f"CustomerInformation sent to {identity} (requestId {info.pk}): receiving."
+    assert sent in answer.text
     _, action, payload = station.next_call()
     assert (action, payload) == ("CustomerInformation", {
         "requestId": info.pk, "report": True, "clear": True,

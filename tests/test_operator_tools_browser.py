@@ -95,7 +95,8 @@ def test_publish_then_unpublish_on_a_local_controller(page, connect_station, ide
     expect(page.locator(".flash").first).to_contain_text(
         f"UnpublishFirmware of Controller build {identity} at {identity}: Unpublished.")
     _, action, payload = controller.next_call()
-    assert (action, payload) == ("UnpublishFirmware", {"checksum": hashlib.md5(content).hexdigest()})
+    assert (action, payload) == ("UnpublishFirmware",
+                                 {"checksum": hashlib.md5(content).hexdigest()})
     expect(row.locator(".publication-status")).to_have_text("unpublished")
     expect(row.locator(".firmware-unpublish")).to_have_count(0)
 
@@ -120,5 +121,6 @@ def test_publish_refusals_are_explained(dashboard, connect_station, identity, ap
         assert expected in answer.text, expected
     assert api.get("/firmware-publications/", params={"image": held["id"]}).json()["count"] == 0
     token = dashboard.csrf_token("/firmware/")
-    for path in ("/firmware/images/999999999/publish/", "/firmware/publications/999999999/unpublish/"):
+    for path in ("/firmware/images/999999999/publish/",
+                 "/firmware/publications/999999999/unpublish/"):
         assert dashboard.post(path, data={"csrfmiddlewaretoken": token}).status_code == 404
