@@ -247,6 +247,9 @@ class SiteAllocation(models.Model):
     target = models.FloatField(default=0.0)
     held = models.FloatField(default=0.0)
     measured = models.FloatField(null=True, blank=True)
+    # When the station accepted a raise of its share: readings taken before it show the old,
+    # lower draw and must not be taken for power left unused.
+    raised_at = models.DateTimeField(null=True, blank=True)
     profile = models.ForeignKey(ChargingProfile, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="+")
     # The EVSE's most: what it is counted at when it holds nothing lower (W).

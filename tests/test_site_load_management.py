@@ -235,3 +235,44 @@ def test_units_follow_what_each_station_takes(api, connect_station, identity):
                and fallback_frames(ledger, 0, new.identity))
     assert fallback_frames(ledger, 0, old.identity)[-1][5:7] == ("W", 11040.0)
     assert fallback_frames(ledger, 0, new.identity)[-1][5:7] == ("A", 16.0)
+
+
+def test_a_reading_taken_before_a_raise_does_not_undo_it(api, connect_station, identity):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def reading(client, transaction_id, seq_no, watts, taken_at):
+        stamp = taken_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        client.call("TransactionEvent", {
+            "eventType": "Updated", "timestamp": stamp, "seqNo": seq_no,
+            "triggerReason": "MeterValuePeriodic", "transactionInfo": {"transactionId": transaction_id},
+            "meterValue": [{"timestamp": stamp, "sampledValue": [
+                {"value": watts, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}}]}]})
+
+    ledger = SiteLedger()
+    site = create_site(api, LIMIT, fallback_limit=2000)
+    a = joined(api, connect_station, ledger, site, f"{identity}-a")
+    b = joined(api, connect_station, ledger, site, f"{identity}-b")
+    eventually(lambda: fallback_frames(ledger, 0, b.identity))
+    quiet(api, site)
+    transaction_a = start_session(ledger, a)
+    transaction_b = start_session(ledger, b)
+    eventually(lambda: allocation_of(api, site, a.identity)["held"] == LIMIT / 2
+               and allocation_of(api, site, b.identity)["held"] == LIMIT / 2)
+    quiet(api, site)
+    before_raise = timezone.now() - timedelta(seconds=1)
+    # B draws 1 kW: A is raised to the rest.
+    reading(b, transaction_b, 1, 1000, timezone.now())
+    eventually(lambda: allocation_of(api, site, a.identity)["held"] == LIMIT - 2000)
+    quiet(api, site)
+    mark = ledger.mark()
+    # A's reading from before its raise shows the old share: not power A leaves unused.
+    reading(a, transaction_a, 1, LIMIT / 2, before_raise)
+    # A reading after the raise that draws it all changes nothing either.
+    reading(a, transaction_a, 2, LIMIT - 2000, timezone.now() + timedelta(seconds=1))
+    eventually(lambda: allocation_of(api, site, a.identity)["measured"] == LIMIT - 2000)
+    quiet(api, site)
+    assert tx_frames(ledger, mark) == []
+    assert allocation_of(api, site, a.identity)["held"] == LIMIT - 2000
+    assert ledger.highest_sum() <= LIMIT

@@ -68,8 +68,10 @@ def apply_answer(command):
     for row in SiteAllocation.objects.filter(profile=profile):
         if command.status == Status.ACCEPTED:
             held = to_watts(row.sent_limit, row.sent_unit, row.site)
+            now = timezone.now()
+            raised = {"raised_at": now, "measured": None} if held > row.held else {}
             SiteAllocation.objects.filter(pk=row.pk, profile=profile).update(
-                held=held, state=State.HELD, updated_at=timezone.now())
+                held=held, state=State.HELD, updated_at=now, **raised)
         else:
             SiteAllocation.objects.filter(pk=row.pk, profile=profile).update(
                 state=State.REJECTED if command.status == Status.REJECTED else State.UNANSWERED,
@@ -409,6 +411,10 @@ def run_round(site, started):
         "fallback": fallback_w, "held_sum": total, "over_limit": total > limit_w + 1e-6,
         "next_change_at": next_change.isoformat() if next_change else None,
         "transactions": len(busy), "idle_evses": len(idle), "frames": frames, "timings": timings,
+        # Fallbacks lowered this round were counted at their old value: share what they freed.
+        "follow_up": any(frame.get("purpose") == "TxDefaultProfile"
+                         and frame.get("phase") == "decrease"
+                         and frame.get("status") == Command.Status.ACCEPTED for frame in frames),
     }, next_change
 
 
@@ -453,6 +459,10 @@ def reallocate_site(site_pk, due_only=False):
             from .sites import dispatch
 
             dispatch(site_pk, max((due - timezone.now()).total_seconds(), 0.0))
+    if summary.get("follow_up") and not summary["over_limit"]:
+        from .sites import request_reallocation
+
+        request_reallocation(site_pk)
     if summary["over_limit"]:
         # Refusals or silence left more held than the limit: ask them again soon.
         logger.warning("site %s: stations held %.0f W for a %.0f W limit after the round",

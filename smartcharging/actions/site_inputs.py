@@ -97,9 +97,11 @@ def lowest_limit(site):
 
 def fallback_watts(site, evse_count):
     """What each idle member EVSE may draw on its fallback TxDefaultProfile (W)."""
+    even_share = lowest_limit(site) / max(evse_count, 1)
     if site.fallback_limit is not None:
-        return _watts(site.fallback_limit, site.limit_unit, site)
-    return lowest_limit(site) / max(evse_count, 1)
+        # Never more than an even share: every EVSE may fall back to it at once.
+        return min(_watts(site.fallback_limit, site.limit_unit, site), even_share)
+    return even_share
 
 
 def member_evse_ids(station):

@@ -120,6 +120,19 @@ def member_booted(station_pk):
     request_after_commit(member.site_id)
 
 
+# A station clock further than this from ours is not trusted to date its readings.
+CLOCK_TRUST = timedelta(minutes=5)
+# With an untrusted clock, readings arriving this long after a raise may predate it.
+RAISE_SETTLE = timedelta(seconds=30)
+
+
+def _taken_before(reading_time, raised_at):
+    now = timezone.now()
+    if abs(now - reading_time) <= CLOCK_TRUST:
+        return reading_time < raised_at
+    return now - raised_at < RAISE_SETTLE
+
+
 def power_readings(transaction, rows):
     """New meter readings: a round when the transaction's Power.Active.Import changed markedly
     for its share: it crossed the allocator's reclaim line, or moved by more than half the ramp
@@ -135,8 +148,12 @@ def power_readings(transaction, rows):
     if measured is None:
         return
     row = SiteAllocation.objects.filter(transaction=transaction).only(
-        "pk", "site_id", "target", "measured").first()
+        "pk", "site_id", "target", "measured", "raised_at").first()
     if row is None:
+        return
+    if row.raised_at is not None and _taken_before(latest, row.raised_at):
+        # Taken before the station accepted its raise: the EV was held lower then, so the gap is
+        # not power it leaves unused (counting it made every raise undo itself next round).
         return
     SiteAllocation.objects.filter(pk=row.pk).update(measured=measured)
     line = allocation.DEFAULT_RECLAIM_RATIO * row.target
