@@ -61,8 +61,18 @@ def operator_client(operator):
 
 def in_thread(function, *args, **kwargs):
     """Run ORM code off the test thread: Playwright's event loop makes Django refuse it there."""
+    from django.db import connections
+
+    def run():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            # The thread ends here: give its connection back, or every call keeps one of the
+            # pool's (PostgreSQL) until the pool runs dry.
+            connections.close_all()
+
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(function, *args, **kwargs).result()
+        return pool.submit(run).result()
 
 
 @pytest.fixture(scope="module")

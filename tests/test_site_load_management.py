@@ -198,12 +198,18 @@ def test_an_ev_drawing_less_leaves_its_share_to_the_others(api, connect_station,
                and allocation_of(api, site, a.identity)["held"] == LIMIT / 2)
     quiet(api, site)
     mark = ledger.mark()
-    # B's EV draws 1 kW of its 11 kW: a reading well under its share makes a round that caps it
-    # at its draw plus the allocator's 1 kW headroom, and A gets the rest.
+    # B's EV draws 1 kW of its 11 kW: a reading well under its share (taken after B accepted
+    # it) makes a round that caps it at its draw plus the allocator's 1 kW headroom, and A gets
+    # the rest.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    taken = (timezone.now() + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     b.call("TransactionEvent", {
-        "eventType": "Updated", "timestamp": "2026-03-01T08:01:00Z", "seqNo": 1,
+        "eventType": "Updated", "timestamp": taken, "seqNo": 1,
         "triggerReason": "MeterValuePeriodic", "transactionInfo": {"transactionId": transaction_b},
-        "meterValue": [{"timestamp": "2026-03-01T08:01:00Z", "sampledValue": [
+        "meterValue": [{"timestamp": taken, "sampledValue": [
             {"value": 1000, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}}]}]})
     eventually(lambda: tx_frames(ledger, mark, a.identity))
     quiet(api, site)
@@ -262,8 +268,8 @@ def test_a_reading_taken_before_a_raise_does_not_undo_it(api, connect_station, i
                and allocation_of(api, site, b.identity)["held"] == LIMIT / 2)
     quiet(api, site)
     before_raise = timezone.now() - timedelta(seconds=1)
-    # B draws 1 kW: A is raised to the rest.
-    reading(b, transaction_b, 1, 1000, timezone.now())
+    # B draws 1 kW (a reading after B accepted its share): A is raised to the rest.
+    reading(b, transaction_b, 1, 1000, timezone.now() + timedelta(seconds=1))
     eventually(lambda: allocation_of(api, site, a.identity)["held"] == LIMIT - 2000)
     quiet(api, site)
     mark = ledger.mark()

@@ -68,10 +68,8 @@ def apply_answer(command):
     for row in SiteAllocation.objects.filter(profile=profile):
         if command.status == Status.ACCEPTED:
             held = to_watts(row.sent_limit, row.sent_unit, row.site)
-            now = timezone.now()
-            raised = {"raised_at": now, "measured": None} if held > row.held else {}
             SiteAllocation.objects.filter(pk=row.pk, profile=profile).update(
-                held=held, state=State.HELD, updated_at=now, **raised)
+                held=held, state=State.HELD, updated_at=timezone.now())
         else:
             SiteAllocation.objects.filter(pk=row.pk, profile=profile).update(
                 state=State.REJECTED if command.status == Status.REJECTED else State.UNANSWERED,
@@ -153,6 +151,8 @@ def _send_tx_profile(site, slot, limit, watts, frames, phase):
               "state": State.PENDING}
     if watts > row.held:
         fields["held"] = watts  # an increase counts from the moment it may arrive
+        # Readings from before it show the lower draw it replaces (see sites.power_readings).
+        fields["raised_at"], fields["measured"] = timezone.now(), None
     for name, value in fields.items():
         setattr(row, name, value)
     SiteAllocation.objects.filter(pk=row.pk).update(**fields)
