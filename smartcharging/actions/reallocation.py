@@ -74,7 +74,12 @@ def apply_answer(command):
             SiteAllocation.objects.filter(pk=row.pk, profile=profile).update(
                 state=State.REJECTED if command.status == Status.REJECTED else State.UNANSWERED,
                 updated_at=timezone.now())
-    for member in SiteMember.objects.filter(fallback_profile=profile).select_related("site"):
+    for member in SiteMember.objects.filter(fallback_profile=profile).select_related(
+            "site", "station"):
+        if _sent_before_boot(command, member.station):
+            # Accepted before the station rebooted: it may hold it no longer. Applying it again
+            # (the round re-applies what it waited for) would undo member_booted's mark.
+            continue
         if command.status == Status.ACCEPTED:
             schedule = ChargingProfile.objects.get(pk=profile.pk).schedules[0]
             held = to_watts(float(schedule["chargingSchedulePeriod"][0]["limit"]),
@@ -87,6 +92,11 @@ def apply_answer(command):
             SiteMember.objects.filter(pk=member.pk).update(fallback_stale=True)
             idle_rows(member).update(state=State.REJECTED if command.status == Status.REJECTED
                                      else State.UNANSWERED)
+
+
+def _sent_before_boot(command, station):
+    booted = station.last_boot_at
+    return booted is not None and command.sent_at is not None and command.sent_at < booted
 
 
 def idle_rows(member):
