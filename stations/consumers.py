@@ -35,3 +35,8 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
     async def site_update(self, event):
         # Sent after every reallocation of a site; the site page re-reads itself.
         await self.send_json({"kind": "site", "site": event["site"]})
+
+    async def dashboard_event(self, event):
+        # stations.live.publish: one generic event kind per thing a page may show.
+        await self.send_json({"kind": event["kind"], "station": event.get("station"),
+                              **event["data"]})

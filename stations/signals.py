@@ -18,3 +18,7 @@ connector_status_changed = Signal()
 # Sent after a FirmwareUpdate's status or counters change, once the change is committed.
 # kwargs: update (FirmwareUpdate).
 firmware_update_changed = Signal()
+
+# Sent when an alert is raised, changes or is cleared/acknowledged, once committed.
+# kwargs: alert (the alert row), change ("raised", "updated", "cleared" or "acknowledged").
+alert_changed = Signal()
