@@ -51,8 +51,8 @@ class EVChargingScheduleAdmin(admin.ModelAdmin):
 
 class SiteMemberInline(admin.TabularInline):
     model = SiteMember
-    raw_id_fields = ["station", "fallback_profile"]
-    readonly_fields = ["fallback_profile", "fallback_held", "fallback_stale", "added_at"]
+    raw_id_fields = ["station"]
+    readonly_fields = ["added_at"]
     extra = 0
 
 
@@ -75,7 +75,7 @@ class SiteAdmin(admin.ModelAdmin):
 @admin.register(SiteAllocation)
 class SiteAllocationAdmin(admin.ModelAdmin):
     list_display = ["site", "station", "evse_id", "transaction", "priority", "target", "held",
-                    "measured", "state", "updated_at"]
+                    "tx_held", "fallback_held", "measured", "state", "updated_at"]
     list_filter = ["state", "site"]
     search_fields = ["station__identity"]
-    raw_id_fields = ["site", "station", "transaction", "profile"]
+    raw_id_fields = ["site", "station", "transaction", "profile", "fallback_profile"]

@@ -209,14 +209,6 @@ class SiteMember(models.Model):
     evse_max_power = models.FloatField(null=True, blank=True)
     # Unit of the profiles sent to this station (blank: what the station says it supports).
     charging_rate_unit = models.CharField(max_length=1, choices=Site.Unit.choices, blank=True)
-    # The fallback TxDefaultProfile (EVSE 0, so every EVSE) last sent, and what each idle EVSE of
-    # the station is counted at because of it (W; None: nothing accepted yet, counted at its
-    # maximum). Its charging_profile_id is reused for every later fallback, so each replaces it.
-    fallback_profile = models.ForeignKey(ChargingProfile, on_delete=models.SET_NULL, null=True,
-                                         blank=True, related_name="+")
-    fallback_held = models.FloatField(null=True, blank=True)
-    # The fallback must be sent again (joined, rebooted, limit changed) at the next round.
-    fallback_stale = models.BooleanField(default=True)
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -228,9 +220,11 @@ class SiteMember(models.Model):
 
 class SiteAllocation(models.Model):
     """The share of the site limit one member EVSE has: what the allocator wants (`target`) and
-    what the station is counted as holding (`held`: the accepted limit, or its maximum while a
-    lower limit is unanswered or was rejected). Rows with a transaction carry a TxProfile; rows
-    without are idle EVSEs holding the fallback TxDefaultProfile. Power in W."""
+    what the station is counted as holding (`held`). Every EVSE holds its own fallback
+    TxDefaultProfile; an EVSE with a transaction also holds a TxProfile, and when the session ends
+    it falls back to the former, so a running EVSE's fallback is never above its share and
+    `held` is the larger of the two (a part unanswered or rejected counts at the EVSE's maximum
+    or at what it held before). Power in W."""
 
     class State(models.TextChoices):
         PENDING = "pending"          # a profile is on its way
@@ -252,6 +246,16 @@ class SiteAllocation(models.Model):
     raised_at = models.DateTimeField(null=True, blank=True)
     profile = models.ForeignKey(ChargingProfile, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="+")
+    # What the accepted (or in-flight raised) TxProfile allows (W; None: no TxProfile).
+    tx_held = models.FloatField(null=True, blank=True)
+    # This EVSE's fallback TxDefaultProfile last sent (its charging_profile_id is reused so each
+    # replaces the last), and what it allows once accepted (W; None: nothing accepted since the
+    # EVSE joined or its station booted, so the EVSE counts at its maximum).
+    fallback_profile = models.ForeignKey(ChargingProfile, on_delete=models.SET_NULL, null=True,
+                                         blank=True, related_name="+")
+    fallback_held = models.FloatField(null=True, blank=True)
+    # The fallback must be sent again (joined, rebooted, member settings changed) next round.
+    fallback_stale = models.BooleanField(default=True)
     # The EVSE's most: what it is counted at when it holds nothing lower (W).
     maximum = models.FloatField(default=0.0)
     # What was sent last, in the unit sent (A or W): the station rounds nothing further.
