@@ -66,6 +66,9 @@ class ChargingProfile(models.Model):
                                       related_name="+")
     replaced_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+")
+    # Re-sends to a station that lost the profile (after its boot), counted from 1 for each boot:
+    # failed ones are retried until SMARTCHARGING_RESTORE_ATTEMPTS (actions/restore.py).
+    restore_attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,6 +89,8 @@ class ProfileReport(models.Model):
         COMPLETE = "complete"      # the last part (tbc false) is in and applied
         EMPTY = "empty"            # the station answered NoProfiles
         FAILED = "failed"          # not delivered or refused
+        # Accepted, but the last part never came within SMARTCHARGING_REPORT_TIMEOUT_SECONDS.
+        INCOMPLETE = "incomplete"
 
     station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="profile_reports")
     evse_id = models.PositiveIntegerField(null=True, blank=True)
