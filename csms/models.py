@@ -114,3 +114,7 @@ class MessageLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.identity} {self.direction} {self.action}"
+
+
+# Webhook subscriptions and their delivery log live in their own package, in this app.
+from csms.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: E402,F401
