@@ -120,3 +120,4 @@ from .campaigns import CampaignTarget, FirmwareCampaign, StationTag  # noqa: E40
 from .display import DisplayMessage, DisplayMessageReport  # noqa: E402,F401
 from .logs import LogRequest  # noqa: E402,F401
 from .datatransfer import DataTransferExchange  # noqa: E402,F401
+from .alerts import Alert  # noqa: E402,F401
