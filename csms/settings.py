@@ -342,6 +342,13 @@ FIRMWARE_CAMPAIGN_TICK_SECONDS = env_float("FIRMWARE_CAMPAIGN_TICK_SECONDS", 10.
 CELERY_BEAT_SCHEDULE["stations-firmware-campaigns"] = {
     "task": "stations.tasks.advance_firmware_campaigns", "schedule": FIRMWARE_CAMPAIGN_TICK_SECONDS}
 
+# --- Bulk operations ---------------------------------------------------------------------------
+# At most this many commands of one bulk operation await their station's answer at once.
+BULK_OPERATION_CONCURRENCY = env_int("BULK_OPERATION_CONCURRENCY", 50)
+# The beat applies outcomes a failed receiver left unapplied and moves bulk operations on.
+CELERY_BEAT_SCHEDULE["stations-bulk-operations"] = {
+    "task": "stations.tasks.advance_bulk_operations", "schedule": 15.0}
+
 # --- Display messages and customer information -------------------------------------------------
 # Answers to Set/Get/ClearDisplayMessage and CustomerInformation that a failed receiver left
 # unapplied are applied by the beat once a minute.

@@ -134,3 +134,29 @@ def settle_data_transfers():
     from .actions import datatransfer
 
     return datatransfer.settle_finished()
+
+
+@shared_task(ignore_result=True)
+def check_alerts():
+    """The beat's pass over the time-based alerts (stations offline, transactions silent)."""
+    from .actions import alerts
+
+    return alerts.check_alerts()
+
+
+# --- bulk operations --------------------------------------------------------------------------
+
+@shared_task(ignore_result=True)
+def advance_bulk_operation(operation_pk):
+    """Send a bulk operation's next commands (after its creation and each station's answer)."""
+    from .actions import bulk
+
+    return bulk.advance_operation(operation_pk)
+
+
+@shared_task(ignore_result=True)
+def advance_bulk_operations():
+    """The beat's pass over running bulk operations (outcomes a failed receiver left unapplied)."""
+    from .actions import bulk
+
+    return bulk.advance_running_operations()

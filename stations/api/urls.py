@@ -25,3 +25,6 @@ router_registrations += [("log-requests", LogRequestViewSet, "log-request")]
 from .operations import DataTransferViewSet, NetworkProfileViewSet  # noqa: E402
 router_registrations += [("data-transfers", DataTransferViewSet, "data-transfer"),
                          ("network-profiles", NetworkProfileViewSet, "network-profile")]
+
+from .bulk import BulkOperationViewSet  # noqa: E402
+router_registrations += [("bulk-operations", BulkOperationViewSet, "bulk-operation")]
