@@ -8,7 +8,7 @@ from csms.ocpp.lifecycle import Admission, StationDirectory
 
 from . import actions
 from .models import Station
-from .signals import station_connected
+from .signals import station_connected, station_disconnected
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +64,12 @@ class StationsDirectory(StationDirectory):
 
     def disconnected(self, session):
         actions.mark_disconnected(session.station_pk)
+        _announce_disconnected([(session.station_pk, session.identity)])
 
     def lost(self, identities):
-        actions.mark_lost(identities)
+        if actions.mark_lost(identities):
+            _announce_disconnected(Station.objects.filter(identity__in=identities, online=False)
+                                   .values_list("pk", "identity"))
 
     def seen(self, session):
         actions.touch(session.station_pk)
@@ -86,3 +89,12 @@ class StationsDirectory(StationDirectory):
         if session.registration_status == Station.RegistrationStatus.REJECTED:
             return "The station's boot was Rejected: the CSMS sends it nothing"
         return None
+
+
+def _announce_disconnected(stations):
+    # A failing receiver must not keep the closed session from being recorded.
+    for station_pk, identity in stations:
+        for receiver, result in station_disconnected.send_robust(
+                sender=Station, station_pk=station_pk, identity=identity):
+            if isinstance(result, Exception):
+                logger.error("%s failed for %s", receiver, identity, exc_info=result)

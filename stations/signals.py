@@ -22,3 +22,11 @@ firmware_update_changed = Signal()
 # Sent when an alert is raised, changes or is cleared/acknowledged, once committed.
 # kwargs: alert (the alert row), change ("raised", "updated", "cleared" or "acknowledged").
 alert_changed = Signal()
+
+# Sent when a station's socket closed and its disconnection is recorded (also for stations whose
+# server process died holding them), in the thread that recorded it. kwargs: station_pk, identity.
+station_disconnected = Signal()
+
+# Sent after a LogRequest's status changes (the station's answer, its status notifications, the
+# upload), once committed. kwargs: log_request_pk.
+log_request_changed = Signal()

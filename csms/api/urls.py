@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from csms.webhooks.api import WebhookSubscriptionViewSet
 from devicemodel.api import urls as devicemodel_urls
 from smartcharging.api import urls as smartcharging_urls
 from stations.api import urls as stations_urls
@@ -19,6 +20,7 @@ from .views import CommandViewSet
 router = DefaultRouter()
 router.register("stations", StationViewSet, basename="station")
 router.register("commands", CommandViewSet, basename="command")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 router.register("id-tokens", IdTokenViewSet, basename="id-token")
 router.register("transactions", TransactionViewSet, basename="transaction")
 router.register("tariffs", TariffViewSet, basename="tariff")
@@ -37,4 +39,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("token/", obtain_auth_token, name="token"),
-] + devicemodel_urls.urlpatterns + smartcharging_urls.urlpatterns + router.urls
+] + (devicemodel_urls.urlpatterns + smartcharging_urls.urlpatterns + stations_urls.urlpatterns
+     + router.urls)

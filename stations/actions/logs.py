@@ -19,6 +19,7 @@ from django.utils.text import get_valid_filename
 from csms.models import Command
 
 from ..models import LogRequest
+from ..signals import log_request_changed
 
 logger = logging.getLogger(__name__)
 Status = LogRequest.Status
@@ -85,6 +86,7 @@ def settle_command(command):
             log_request.status = Status.NOT_DELIVERED
         log_request.status_at = timezone.now()
         log_request.save(update_fields=["status", "file_name", "status_at", "updated_at"])
+    _announce(log_request.pk)
     return log_request
 
 
@@ -136,6 +138,7 @@ def _apply_station_status(log_request, status):
     # Else the file is here or the station gave up: a late Uploading/Idle does not move it back.
     LogRequest.objects.filter(pk=log_request.pk).update(**fields)
     log_request.refresh_from_db()
+    _announce(log_request.pk)
     return log_request
 
 
@@ -218,7 +221,13 @@ def store_upload(log_request, sink, file_name=""):
         raise UploadRefused(410, "This upload address has been used; request the log again.")
     log_request.refresh_from_db()
     logger.info("Log request %s: %d bytes stored as %s", log_request.pk, sink.size, stored)
+    _announce(log_request.pk)
     return log_request
+
+
+def _announce(log_request_pk):
+    transaction.on_commit(lambda: log_request_changed.send_robust(
+        sender=LogRequest, log_request_pk=log_request_pk))
 
 
 def sweep_expired(now=None):
