@@ -361,6 +361,18 @@ CELERY_BEAT_SCHEDULE["transactions-settle-customer-information"] = {
 CELERY_BEAT_SCHEDULE["stations-settle-data-transfers"] = {
     "task": "stations.tasks.settle_data_transfers", "schedule": 60.0}
 
+# --- Operational alerts ------------------------------------------------------------------------
+# A station offline longer than this (s) raises an alert (0 = never); reconnecting clears it.
+ALERT_STATION_OFFLINE_SECONDS = env_int("ALERT_STATION_OFFLINE_SECONDS", 600)
+# A running transaction with no event and no reading for this long (s) raises one (0 = never).
+ALERT_TRANSACTION_SILENT_SECONDS = env_int("ALERT_TRANSACTION_SILENT_SECONDS", 3600)
+# This many commands in a row to one station ending in timeout raise one; an answer clears it.
+ALERT_COMMAND_TIMEOUTS_IN_A_ROW = max(1, env_int("ALERT_COMMAND_TIMEOUTS_IN_A_ROW", 3))
+# How often (s) the beat checks the time-based alerts (offline stations, silent transactions).
+ALERT_CHECK_SECONDS = env_float("ALERT_CHECK_SECONDS", 30.0)
+CELERY_BEAT_SCHEDULE["stations-check-alerts"] = {
+    "task": "stations.tasks.check_alerts", "schedule": ALERT_CHECK_SECONDS}
+
 # --- Auth, API ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -415,6 +427,8 @@ SPECTACULAR_SETTINGS = {
         "SiteAllocationStateEnum": "smartcharging.models.SiteAllocation.State",
         "FirmwareUpdateStatusEnum": "stations.models.firmware.FirmwareUpdate.Status",
         "FirmwarePublicationStatusEnum": "stations.models.firmware.FirmwarePublication.Status",
+        "AlertKindEnum": "stations.models.alerts.Alert.Kind",
+        "AlertStateEnum": "stations.models.alerts.Alert.State",
     },
 }
 

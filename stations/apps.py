@@ -9,6 +9,7 @@ class StationsConfig(AppConfig):
 
         from . import handlers  # noqa: F401  (registers the OCPP handlers)
         from .actions import campaigns  # noqa: F401  (connects the firmware campaign receivers)
+        from .actions import alerts  # noqa: F401  (connects the alert receivers)
         from .actions import bulk  # noqa: F401  (connects the bulk-operation receiver)
         from .directory import StationsDirectory
 

@@ -6,6 +6,7 @@ from .views import campaigns as campaign_views
 from .views import datatransfer as datatransfer_views
 from .views import firmware as firmware_views
 from .views import logs as log_views
+from .views import alerts as alert_views
 
 app_name = "stations"
 urlpatterns = [
@@ -61,4 +62,7 @@ urlpatterns = [
          name="campaign-control"),
     path("stations/<str:identity>/campaigns/", campaign_views.campaign_station_panel,
          name="campaign-station-panel"),
+    path("alerts/", alert_views.alert_list, name="alerts"),
+    path("alerts/rows/", alert_views.alert_rows, name="alert-rows"),
+    path("alerts/<int:pk>/acknowledge/", alert_views.alert_acknowledge, name="alert-acknowledge"),
 ]

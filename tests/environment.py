@@ -69,6 +69,11 @@ settings_env.update({
     "OCPP_SERVER_BEAT_SECONDS": "1",
     "OCPP_SWEEP_SECONDS": "1",
     "FIRMWARE_CAMPAIGN_TICK_SECONDS": "1",
+    # Alerts are only records: short thresholds disturb no other test.
+    "ALERT_CHECK_SECONDS": "1",
+    "ALERT_STATION_OFFLINE_SECONDS": "2",
+    "ALERT_TRANSACTION_SILENT_SECONDS": "4",
+    "ALERT_COMMAND_TIMEOUTS_IN_A_ROW": "2",
     "OCPP_MESSAGE_LOG_FLUSH_SECONDS": "0.1",
     "OCPP_UNKNOWN_STATION_POLICY": "accept",
     "OCPP_HANDLER_MODULES": "tests.vendor_handlers",

@@ -28,3 +28,6 @@ router_registrations += [("data-transfers", DataTransferViewSet, "data-transfer"
 
 from .bulk import BulkOperationViewSet  # noqa: E402
 router_registrations += [("bulk-operations", BulkOperationViewSet, "bulk-operation")]
+
+from .alerts import AlertViewSet  # noqa: E402
+router_registrations += [("alerts", AlertViewSet, "alert")]
