@@ -6,11 +6,14 @@ from .views import campaigns as campaign_views
 from .views import datatransfer as datatransfer_views
 from .views import firmware as firmware_views
 from .views import logs as log_views
+from .views import overview as overview_views
 from .views import alerts as alert_views
 
 app_name = "stations"
 urlpatterns = [
-    path("", views.station_list, name="list"),
+    path("", overview_views.network_overview, name="overview"),
+    path("favicon.ico", overview_views.favicon, name="favicon"),
+    path("stations/", views.station_list, name="list"),
     path("counts/", views.station_counts, name="counts"),
     path("register-station/", views.station_register, name="register"),
     path("schemas/<str:ocpp_version>/<str:action>/", views.action_schema, name="action-schema"),

@@ -16,7 +16,7 @@ def online_count():
 
 
 def test_station_row_goes_online_and_follows_connector_status(page, connect_station, identity):
-    page.goto("/")
+    page.goto("/stations/")
     wait_live(page)
     page.evaluate("window.notReloaded = true")  # a reload would drop this marker
 
@@ -43,7 +43,7 @@ def test_station_row_goes_online_and_follows_connector_status(page, connect_stat
 
 
 def test_new_station_rows_respect_the_search(page, connect_station, identity):
-    page.goto(f"/?q={identity}")
+    page.goto(f"/stations/?q={identity}")
     wait_live(page)
     expect(page.locator("#stations tr.empty")).to_contain_text("No station matches")
 

@@ -34,18 +34,18 @@ def identities(answer):
 
 
 def test_search_and_filters(operator_client, fleet):
-    assert len(identities(operator_client.get("/", {"q": fleet}))) == 30
-    assert identities(operator_client.get("/", {"q": f"{fleet}-07"})) == [f"{fleet}-07"]
-    online = identities(operator_client.get("/", {"q": fleet, "state": "online"}))
+    assert len(identities(operator_client.get("/stations/", {"q": fleet}))) == 30
+    assert identities(operator_client.get("/stations/", {"q": f"{fleet}-07"})) == [f"{fleet}-07"]
+    online = identities(operator_client.get("/stations/", {"q": fleet, "state": "online"}))
     assert online == [f"{fleet}-{n:02}" for n in range(0, 30, 3)]
-    offline_16 = identities(operator_client.get("/", {"q": fleet, "state": "offline", "ocpp_version": "1.6"}))
+    offline_16 = identities(operator_client.get("/stations/", {"q": fleet, "state": "offline", "ocpp_version": "1.6"}))
     assert offline_16 == [f"{fleet}-{n:02}" for n in range(30) if n % 2 == 0 and n % 3]
-    pending = identities(operator_client.get("/", {"q": fleet, "registration_status": "Pending"}))
+    pending = identities(operator_client.get("/stations/", {"q": fleet, "registration_status": "Pending"}))
     assert pending == [f"{fleet}-07"]
 
 
 def test_invalid_filter_is_reported_not_applied(operator_client, fleet):
-    answer = operator_client.get("/", {"q": fleet, "ocpp_version": "3.0"})
+    answer = operator_client.get("/stations/", {"q": fleet, "ocpp_version": "3.0"})
     assert answer.status_code == 200
     assert len(identities(answer)) == 30
     assert "Ignored: ocpp_version" in answer.content.decode()
@@ -58,7 +58,7 @@ def test_counts_cover_every_station(operator_client, fleet):
         "pending": Station.objects.filter(registration_status="Pending").count(),
     }
     assert operator_client.get("/counts/").json() == expected
-    page = operator_client.get("/", {"q": f"{fleet}-01"})
+    page = operator_client.get("/stations/", {"q": f"{fleet}-01"})
     assert page.context["counts"] == expected
     html = page.content.decode()
     assert f'<span data-count="online">{expected["online"]}</span>' in html
@@ -66,7 +66,7 @@ def test_counts_cover_every_station(operator_client, fleet):
 
 
 def test_rows_show_connectors_and_state(operator_client, fleet):
-    html = operator_client.get("/", {"q": f"{fleet}-03"}).content.decode()
+    html = operator_client.get("/stations/", {"q": f"{fleet}-03"}).content.decode()
     assert f'data-identity="{fleet}-03"' in html
     assert '<span class="badge ok">online</span>' in html
     assert "1/1 Available" in html and "1/2 Available" in html
@@ -74,9 +74,9 @@ def test_rows_show_connectors_and_state(operator_client, fleet):
 
 def test_query_count_does_not_grow_with_stations(operator_client, fleet):
     with CaptureQueriesContext(connection) as one:
-        assert operator_client.get("/", {"q": f"{fleet}-01"}).status_code == 200
+        assert operator_client.get("/stations/", {"q": f"{fleet}-01"}).status_code == 200
     with CaptureQueriesContext(connection) as thirty:
-        assert operator_client.get("/", {"q": fleet}).status_code == 200
+        assert operator_client.get("/stations/", {"q": fleet}).status_code == 200
     assert len(thirty) <= LIST_QUERY_BUDGET, [q["sql"] for q in thirty.captured_queries]
     assert len(thirty) == len(one)
 
@@ -84,10 +84,10 @@ def test_query_count_does_not_grow_with_stations(operator_client, fleet):
 def test_pages_of_a_large_list(operator_client, fleet, monkeypatch):
     from stations import views
 
-    first = operator_client.get("/", {"q": fleet})
+    first = operator_client.get("/stations/", {"q": fleet})
     assert first.context["page"].paginator.num_pages == 1
     monkeypatch.setattr(views, "STATIONS_PER_PAGE", 20)
-    second = operator_client.get("/", {"q": fleet, "page": 2})
+    second = operator_client.get("/stations/", {"q": fleet, "page": 2})
     assert identities(second) == [f"{fleet}-{n:02}" for n in range(20, 30)]
     assert second.context["live_rows"] is False
     assert f"?q={fleet}&amp;page=1" in second.content.decode()

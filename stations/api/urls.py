@@ -1,5 +1,10 @@
 """Station-operation endpoints (firmware, logs, display messages, ...) for the shared router in
 csms/api/urls.py; the station viewset itself is registered there."""
+from django.urls import path
+
+from .overview import OverviewView
+
+urlpatterns = [path("overview/", OverviewView.as_view(), name="overview")]
 
 # (prefix, viewset, basename)
 router_registrations = []
@@ -26,8 +31,8 @@ from .operations import DataTransferViewSet, NetworkProfileViewSet  # noqa: E402
 router_registrations += [("data-transfers", DataTransferViewSet, "data-transfer"),
                          ("network-profiles", NetworkProfileViewSet, "network-profile")]
 
-from .bulk import BulkOperationViewSet  # noqa: E402
-router_registrations += [("bulk-operations", BulkOperationViewSet, "bulk-operation")]
-
 from .alerts import AlertViewSet  # noqa: E402
 router_registrations += [("alerts", AlertViewSet, "alert")]
+
+from .bulk import BulkOperationViewSet  # noqa: E402
+router_registrations += [("bulk-operations", BulkOperationViewSet, "bulk-operation")]

@@ -15,8 +15,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, password, **options):
         users = get_user_model()
-        if users.objects.filter(is_superuser=True).exists():
-            self.stdout.write("Operator account: exists (log in with the credentials you set).")
+        existing = users.objects.filter(is_superuser=True).order_by("pk").first()
+        if existing is not None:
+            self.stdout.write(
+                f"Operator account: {existing.get_username()} exists (its password was printed when "
+                "it was created). Forgot it? .venv/bin/python manage.py resetoperatorpassword")
             return
         password = password or secrets.token_urlsafe(12)
         user = users.objects.create_superuser(username, "", password)
