@@ -12,23 +12,36 @@ from stations.models import Station
 
 from . import actions, charts, commands
 from .filters import TransactionFilter
+from .meter_table import meter_table
 from .forms import IdTokenForm, IdTokenImportForm
 from .models import IdToken, Transaction
 from .reports import transactions_csv_response
+from .totals import totals
 
 
 def _filtered(request):
-    return TransactionFilter(request.GET, Transaction.objects.select_related("station")).qs
+    return _filter(request).qs
+
+
+def _filter(request):
+    return TransactionFilter(request.GET, Transaction.objects.select_related("station"))
 
 
 @login_required
 def transaction_list(request):
-    page = Paginator(_filtered(request), 50).get_page(request.GET.get("page"))
-    context = {"page": page, "transactions": page.object_list, "query": request.GET.urlencode(),
+    filterset = _filter(request)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    # The page links keep the filter, not the page number.
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("partial", None)
+    context = {"page": page, "transactions": page.object_list, "query": query.urlencode(),
                "filters": request.GET}
     if request.GET.get("partial"):
         # The page refreshes its rows with this every few seconds (live list).
         return render(request, "transactions/_transaction_rows.html", context)
+    context["filter_errors"] = filterset.errors if filterset.is_bound else {}
+    context["totals"] = totals(filterset.qs)
     return render(request, "transactions/transaction_list.html", context)
 
 
@@ -44,10 +57,11 @@ def transaction_detail(request, pk):
     context = {
         "transaction": transaction,
         "events": transaction.events.order_by("seq_no", "timestamp", "id"),
-        "meter_values": transaction.meter_values.order_by("timestamp", "id")[:500],
         "chart": charts.energy_and_power(transaction),
         "remote_starts": transaction.remote_starts.all(),
     }
+    context["meter_columns"], context["meter_rows"], context["meter_page"] = meter_table(
+        transaction, request.GET.get("meter_page"))
     return render(request, "transactions/transaction_detail.html", context)
 
 
@@ -134,7 +148,9 @@ def station_control(request, identity):
             station_commands.StationNotReady) as error:
         messages.error(request, str(error))
     else:
-        messages.info(request, f"{command.action} sent: {command.status}")
+        # The station page follows the command (dashboard.js): its outcome replaces this line.
+        messages.info(request, f"{command.action} #{command.pk}: {command.status}",
+                      extra_tags=f"command command-{command.pk}")
     return redirect("stations:detail", identity=identity)
 
 

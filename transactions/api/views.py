@@ -10,6 +10,7 @@ from transactions import actions, commands
 from transactions.filters import IdTokenFilter, MeterValueFilter, ReservationFilter, TransactionFilter
 from transactions.models import IdToken, LocalList, Reservation, Tariff, Transaction
 from transactions.reports import transactions_csv_response
+from transactions.totals import totals as transaction_totals
 
 from . import customer
 from .operations import (
@@ -21,6 +22,7 @@ from .serializers import (
     MeterValueSerializer, ReservationCreateSerializer, ReservationSerializer, TariffSerializer,
     TransactionCloseSerializer, TransactionDetailSerializer, TransactionSerializer, WaitSerializer,
 )
+from .totals import TransactionTotalsSerializer
 
 
 # --- resources ----------------------------------------------------------------------------------
@@ -107,6 +109,14 @@ class TransactionViewSet(viewsets.ReadOnlyModelViewSet):
             raise Conflict(str(error))
         closed = self.get_queryset().prefetch_related("events").get(pk=transaction.pk)
         return Response(TransactionDetailSerializer(closed, context={"request": request}).data)
+
+    @extend_schema(responses=TransactionTotalsSerializer, filters=True)
+    @action(detail=False, methods=["get"])
+    def totals(self, request):
+        """Count, energy (kWh) and summed duration of the filtered transactions (the list's
+        filters, e.g. `date_from`/`date_to`); a running one counts until now."""
+        figures = transaction_totals(self.filter_queryset(self.get_queryset()))
+        return Response(TransactionTotalsSerializer(figures).data)
 
     @extend_schema(responses={(200, "text/csv"): str})
     @action(detail=False, methods=["get"])
