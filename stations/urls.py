@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .views import display as display_views
+from .views import bulk as bulk_views
 from .views import campaigns as campaign_views
 from .views import datatransfer as datatransfer_views
 from .views import firmware as firmware_views
@@ -65,6 +66,11 @@ urlpatterns = [
          name="campaign-control"),
     path("stations/<str:identity>/campaigns/", campaign_views.campaign_station_panel,
          name="campaign-station-panel"),
+    path("bulk-operations/", bulk_views.bulk_list, name="bulk-list"),
+    path("bulk-operations/confirm/", bulk_views.bulk_confirm, name="bulk-confirm"),
+    path("bulk-operations/start/", bulk_views.bulk_create, name="bulk-create"),
+    path("bulk-operations/<int:pk>/", bulk_views.bulk_detail, name="bulk"),
+    path("bulk-operations/<int:pk>/progress/", bulk_views.bulk_progress, name="bulk-progress"),
     path("alerts/", alert_views.alert_list, name="alerts"),
     path("alerts/rows/", alert_views.alert_rows, name="alert-rows"),
     path("alerts/<int:pk>/acknowledge/", alert_views.alert_acknowledge, name="alert-acknowledge"),
