@@ -403,6 +403,10 @@ REST_FRAMEWORK = {
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 1000)
 # Retry-After (seconds) on the API's 503 while the database or Redis is unreachable (default 5).
 API_RETRY_AFTER_SECONDS = env_int("API_RETRY_AFTER_SECONDS", 5)
+# /metrics (Prometheus) answers a staff login, a request bearing this token
+# (Authorization: Bearer <token>) when one is set, and anyone when METRICS_PUBLIC is true.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSMS API",
     "DESCRIPTION": "Charging stations, their OCPP sessions and the commands sent to them.",
@@ -456,11 +460,18 @@ WHITENOISE_USE_FINDERS = True
 FIRMWARE_URL_TTL_SECONDS = env_int("FIRMWARE_URL_TTL_SECONDS", 86400)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# "plain" (one readable line per record) or "json" (one JSON object per line: csms/logformat.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "csms.logformat.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         name: {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}

@@ -13,6 +13,8 @@ from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
+from csms import metrics
+
 logger = logging.getLogger(__name__)
 _worker_loop = None
 _worker_loop_lock = threading.Lock()
@@ -48,6 +50,7 @@ def send(channel_name, message):
     except ChannelFull:
         return False
     except Exception as error:  # redis-py's errors are not OSErrors; any failure means "not sent"
+        metrics.channel_layer_error("send")
         raise ChannelLayerUnavailable(f"{type(error).__name__}: {error}") from error
     return True
 
@@ -58,6 +61,7 @@ def group_send(group, message):
     try:
         _run(get_channel_layer().group_send, group, message)
     except Exception as error:
+        metrics.channel_layer_error("group_send")
         warn_unavailable("dashboard update not sent", error)
         return False
     return True

@@ -20,6 +20,8 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.db import Error as DatabaseError
 
+from csms import logformat, metrics
+
 from . import layerwatch, lifecycle, messagelog, outbound, presence, runtime, schemas
 from .admission import ADMISSION_TIMEOUT, gate as admission_gate
 from .closing import ClosedSession, settle_in_background
@@ -119,6 +121,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         ocpp_version = SUBPROTOCOLS[subprotocol]
+        logformat.station_identity.set(identity)  # this task's log lines (and its threads') name it
         self.enter_admission()
         client = self.scope.get("client") or ("", 0)
         remote_address = client[0] if client else ""
@@ -131,11 +134,13 @@ class OcppConsumer(AsyncWebsocketConsumer):
         except Exception as error:
             if not (is_database_error(error) or isinstance(error, asyncio.TimeoutError)):
                 raise
+            metrics.database_error("admission")
             logger.warning("Refused %s with 503: the database is unavailable (%s)", identity,
                            error or "no answer within %g s" % ADMIT_TIMEOUT)
             admission = lifecycle.Admission(
                 False, 503, "The CSMS database is unavailable; retry later")
         if not admission.admitted:
+            metrics.upgrade(admission.http_status)
             self.leave_admission()
             await self.deny(admission)
             return
@@ -145,6 +150,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             station_pk=admission.station_pk, registration_status=admission.registration_status,
         )
         runtime.ensure_started()
+        metrics.upgrade("accepted")
         await self.accept(subprotocol)
         self.socket_accepted = True
         try:
@@ -152,6 +158,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         except Exception as error:
             if not is_database_error(error):
                 raise
+            metrics.database_error("session_open")
             logger.warning("Closed %s (%d): its connection could not be recorded (%s)",
                            identity, CLOSE_TRY_AGAIN_LATER, error)
             self.closing = True
@@ -276,6 +283,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         try:
             await database_sync_to_async(closed.settle)()
         except Exception as error:
+            if is_database_error(error):
+                metrics.database_error("session_close")
             logger.warning("Recording the closed session of %s failed (%s); retrying",
                            closed.session.identity, error)
             self.settle_in_background(closed)
@@ -329,6 +338,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         try:
             await database_sync_to_async(lifecycle.directory().seen)(self.session)
         except Exception as error:
+            if is_database_error(error):
+                metrics.database_error("last_seen")
             logger.warning("Last-seen write for %s failed (%s); retrying later",
                            self.session.identity, error)
             self.last_seen_written = (time.monotonic() - settings.OCPP_LAST_SEEN_WRITE_INTERVAL
@@ -368,7 +379,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         except OcppError as error:
             await self.send_error(call.message_id, error, call.action, started)
             return
-        except Exception:
+        except Exception as error:
+            if is_database_error(error):
+                metrics.database_error("handler")
             logger.exception("%s handler failed for %s", call.action, session.identity)
             await self.send_error(
                 call.message_id, OcppError("InternalError", "The CSMS failed to handle this call"),

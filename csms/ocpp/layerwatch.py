@@ -8,6 +8,8 @@ import time
 
 from channels.exceptions import ChannelFull
 
+from csms import metrics
+
 logger = logging.getLogger(__name__)
 
 PROBE_CHANNEL = "csms.layer-probe"  # a plain channel nobody reads: its messages just expire
@@ -72,6 +74,7 @@ async def receive(layer, channel_name):
         except asyncio.CancelledError:
             raise
         except Exception as error:
+            metrics.channel_layer_error("receive")
             outage.failed(layer, error)  # the probe waits before its first try: no spinning
 
 
@@ -80,6 +83,7 @@ async def send(layer, channel_name, message):
     try:
         await layer.send(channel_name, message)
     except Exception as error:
+        metrics.channel_layer_error("send")
         logger.warning("Channel-layer send to %s failed (%s: %s)", channel_name,
                        type(error).__name__, error)
         return False

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from csms import metrics
 from csms.models import MessageLogEntry
 
 logger = logging.getLogger(__name__)
@@ -23,11 +24,13 @@ def _make_room(incoming):
     if overflow > 0:
         dropped = max(overflow, MAX_PENDING // 10)
         del _pending[:dropped]
+        metrics.message_log_dropped.inc(dropped)
         logger.warning("message log buffer full: dropped the oldest %d frames", dropped)
 
 
 def record(identity, direction, frame, message_type=None, message_id="", action="",
            outcome="", duration_ms=None, connection_id=""):
+    metrics.count_frame(direction, message_type, action, outcome, duration_ms)
     _make_room(1)
     if "\x00" in frame:
         frame = frame.replace("\x00", "\\u0000")  # PostgreSQL text cannot hold NUL
@@ -37,6 +40,10 @@ def record(identity, direction, frame, message_type=None, message_id="", action=
         action=(action or "")[:64], frame=frame, outcome=(outcome or "")[:64],
         duration_ms=duration_ms, connection_id=connection_id,
     ))
+
+
+def pending_count():
+    return len(_pending)
 
 
 def take_pending():
@@ -65,6 +72,7 @@ def write(batch):
         with transaction.atomic():
             MessageLogEntry.objects.bulk_create(batch, batch_size=500)
     except (OperationalError, InterfaceError):
+        metrics.database_error("message_log")
         return batch
     except DatabaseError:
         return _write_each(batch)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from csms import metrics
 from csms.models import Command
 
 from . import bridge, lifecycle, presence, schemas
@@ -84,6 +85,7 @@ def send_call(identity, ocpp_version, action, payload, source=""):
             source=source, status=Status.OFFLINE, finished_at=timezone.now(),
             error_description="Station is not connected",
         )
+        metrics.command_finished(Status.OFFLINE)
         transaction.on_commit(lambda: announce([command.pk]))
         return command
     command = Command.objects.create(
@@ -191,6 +193,7 @@ def finish(command_id, status, response=None, error_code="", error_description="
         error_description=error_description, finished_at=timezone.now(),
     )
     if updated:
+        metrics.command_finished(status)
         announce([command_id])
     return updated
 

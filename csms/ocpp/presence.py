@@ -11,9 +11,10 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
+from csms import metrics
 from csms.models import ServerProcess, StationPresence
 
 from . import lifecycle
@@ -46,6 +47,11 @@ def held(identity):
     return _held.get(identity)
 
 
+def held_versions():
+    """The OCPP version of each socket this process holds."""
+    return [session.ocpp_version for session in list(_held.values())]
+
+
 def release(session):
     if _held.get(session.identity) is session:
         del _held[session.identity]
@@ -56,7 +62,11 @@ def beat():
     # The beat thread and a first connection's register() may both beat at start-up: one at a
     # time, or both would create the row and one would fail on its unique id.
     with _beat_lock:
-        _beat()
+        try:
+            _beat()
+        except DatabaseError:
+            metrics.database_error("beat")
+            raise
 
 
 def _beat():

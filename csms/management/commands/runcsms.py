@@ -1,5 +1,6 @@
 """Serve the CSMS (dashboard, API and OCPP WebSockets) with daphne."""
 import gc
+import logging
 import sys
 
 from django.conf import settings
@@ -32,6 +33,10 @@ class Command(BaseCommand):
         gc.set_threshold(20_000, 10, 10)
 
         endpoint = f"fd:fileno={fd}" if fd is not None else f"tcp:port={port}:interface={host}:backlog={backlog}"
-        self.stdout.write(f"CSMS on http://{host}:{port}/  OCPP on ws://{host}:{port}/ocpp/<identity>")
+        listening = f"CSMS on http://{host}:{port}/  OCPP on ws://{host}:{port}/ocpp/<identity>"
+        if settings.LOG_FORMAT == "json":  # a bare line would break the stream of JSON objects
+            logging.getLogger("csms.server").info(listening)
+        else:
+            self.stdout.write(listening)
         server.run(application, [endpoint], ping_interval=settings.OCPP_PING_INTERVAL,
                    verbosity=options["verbosity"], proxy_headers=proxy_headers)
