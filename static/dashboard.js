@@ -1,10 +1,10 @@
-// Live dashboard: station changes pushed over /ws/dashboard/ update the page without a reload;
-// the station page also polls its message log and commands.
+// Live dashboard: what /ws/dashboard/ pushes (static/live.js) updates the station list and the
+// station page without a reload; nothing is polled. The list never inserts a pushed row itself:
+// it re-reads its page (paging, filters and sort stay the server's) when a station may belong on it.
 (function () {
   "use strict";
   const page = document.body.dataset.page;
   const liveState = document.getElementById("live-state");
-  const POLL_MS = 2000;
 
   // --- small helpers ------------------------------------------------------------------------
   function escapeHtml(value) {
@@ -50,14 +50,21 @@
 
   // --- station list ---------------------------------------------------------------------------
   const stationsTable = document.getElementById("stations");
-  let countsTimer = null;
 
+  function readSubscription() {
+    const data = document.getElementById("live-subscription");
+    return data ? JSON.parse(data.textContent) : null;
+  }
+
+  // The page's filters on a pushed station (stations.live.station_matches): a row that no longer
+  // matches stays, dimmed, until the page is re-read.
   function matchesFilters(station) {
-    const f = stationsTable.dataset;
-    if (f.filterQ && !station.identity.toLowerCase().includes(f.filterQ.toLowerCase())) return false;
-    if (f.filterState && (f.filterState === "online") !== station.online) return false;
-    if (f.filterVersion && f.filterVersion !== station.ocpp_version) return false;
-    if (f.filterRegistration && f.filterRegistration !== station.registration_status) return false;
+    const f = (readSubscription() || {}).filters || {};
+    if (f.q && !station.identity.toLowerCase().includes(f.q.toLowerCase())) return false;
+    if (f.state && (f.state === "online") !== station.online) return false;
+    if (f.ocpp_version && f.ocpp_version !== station.ocpp_version) return false;
+    if (f.registration_status && f.registration_status !== station.registration_status) return false;
+    if (f.connector_status && !station.connectors.some((c) => c.status === f.connector_status)) return false;
     return true;
   }
 
@@ -77,49 +84,77 @@
     refreshTimes(row);
   }
 
+  // Only rows already on the page are updated; the server sends no other station's state.
   function updateList(station) {
-    const body = stationsTable.querySelector("tbody");
-    let row = body.querySelector('tr[data-identity="' + CSS.escape(station.identity) + '"]');
-    if (!row) {
-      if (stationsTable.dataset.liveRows !== "true" || !matchesFilters(station)) return;
-      const empty = body.querySelector("tr.empty");
-      if (empty) empty.remove();
-      row = document.createElement("tr");
-      row.dataset.identity = station.identity;
-      const url = stationsTable.dataset.detailUrl.replace("__identity__", encodeURIComponent(station.identity));
-      row.innerHTML = '<td class="identity"><a href="' + escapeHtml(url) + '">' + escapeHtml(station.identity) + "</a></td>" +
-        '<td class="online"></td><td class="version"></td><td class="registration"><span class="boot"></span></td>' +
-        '<td class="vendor"></td><td class="connectors"></td><td class="last-message"></td>';
-      row.classList.add("new");
-      // Keep the server's order (by identity).
-      const next = Array.from(body.querySelectorAll("tr[data-identity]")).find((other) => other.dataset.identity > station.identity);
-      body.insertBefore(row, next || null);
-    }
-    fillRow(row, station);
+    const row = stationsTable.querySelector('tbody tr[data-identity="' + CSS.escape(station.identity) + '"]');
+    if (row) fillRow(row, station);
+  }
+
+  function fetchJson(url) {
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then((response) => (response.ok ? response.json() : null));
   }
 
   // Online/total counts cover every station, not only the rows shown: ask the server, at most once a second.
-  function scheduleCounts() {
-    if (countsTimer) return;
-    countsTimer = setTimeout(() => {
-      countsTimer = null;
-      const counts = document.getElementById("station-counts");
-      if (!counts) return;
-      fetch(counts.dataset.url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
-        .then((response) => (response.ok ? response.json() : null))
-        .then((data) => {
-          const shown = document.getElementById("station-counts");
-          if (!data || !shown) return;
-          Object.keys(data).forEach((name) => {
-            const target = shown.querySelector('[data-count="' + name + '"]');
-            if (target) target.textContent = data[name];
-          });
-          const pending = document.getElementById("pending-count");
-          if (pending) pending.classList.toggle("none", !data.pending);
-        })
-        .catch(() => {});
-    }, 1000);
+  const refreshCounts = CsmsLive.throttle(() => {
+    const counts = document.getElementById("station-counts");
+    if (!counts) return null;
+    return fetchJson(counts.dataset.url).then((data) => {
+      const shown = document.getElementById("station-counts");
+      if (!data || !shown) return;
+      Object.keys(data).forEach((name) => {
+        const target = shown.querySelector('[data-count="' + name + '"]');
+        if (target) target.textContent = data[name];
+      });
+      showCounts(data);
+    });
+  }, 1000);
+
+  // The online badge is green only when some station is online.
+  function showCounts(data) {
+    const online = document.getElementById("online-count");
+    if (online) online.className = "badge " + (Number(data.online) > 0 ? "ok" : "off");
+    const pending = document.getElementById("pending-count");
+    if (pending) pending.classList.toggle("none", !Number(data.pending));
   }
+
+  // Saved filters: the list's query strings, named, kept in this browser per operator (no server
+  // state to migrate or share; a filter is a URL, so it can be bookmarked or sent as well).
+  function savedFilters() {
+    const box = document.getElementById("saved-filters");
+    if (!box || !window.localStorage) return;
+    const key = "csms.stationFilters." + box.dataset.user;
+    const read = () => { try { return JSON.parse(localStorage.getItem(key)) || []; } catch (error) { return []; } };
+    const list = document.getElementById("saved-filter-list");
+    function draw() {
+      list.innerHTML = read().map((saved, index) =>
+        '<span class="saved-filter"><a href="?' + escapeHtml(saved.query) + '">' + escapeHtml(saved.name) + "</a>" +
+        ' <button type="button" class="link" data-forget="' + index + '" title="Forget this filter">×</button></span>').join(" ") ||
+        '<span class="muted">none</span>';
+    }
+    list.addEventListener("click", (event) => {
+      const index = event.target.dataset.forget;
+      if (index === undefined) return;
+      const saved = read();
+      saved.splice(Number(index), 1);
+      localStorage.setItem(key, JSON.stringify(saved));
+      draw();
+    });
+    document.getElementById("save-filter").addEventListener("click", () => {
+      const nameInput = document.getElementById("saved-filter-name");
+      const params = new URLSearchParams(location.search);
+      params.delete("page");
+      const name = nameInput.value.trim() || params.toString() || "all stations";
+      const saved = read().filter((other) => other.name !== name);
+      saved.push({name: name, query: params.toString()});
+      localStorage.setItem(key, JSON.stringify(saved));
+      nameInput.value = "";
+      draw();
+    });
+    box.hidden = false;
+    draw();
+  }
+  if (stationsTable) savedFilters();
 
   // --- station page -----------------------------------------------------------------------------
   const heading = document.querySelector("h1[data-identity]");
@@ -175,22 +210,21 @@
     if (stationStatus && station.status) stationStatus.textContent = station.status;
     station.connectors.forEach(upsertConnector);
     refreshTimes(document);
-    pollSoon();
   }
 
-  // The message log and the commands table are read from the server (the log is written in batches).
+  // The message log, the commands table and the Charging panel are re-read from the server when a
+  // push says they changed (the log is written in batches; each push names the stations in it).
   const logTable = document.getElementById("message-log");
   const commandsTable = document.getElementById("commands");
   const liveLog = document.getElementById("log-live");
   let lastCommandsHtml = null;
-  let pollTimer = null;
 
   function newestLogId() {
     const first = logTable.querySelector("tbody tr[data-id]");
     return first ? first.dataset.id : "0";
   }
 
-  function refreshLog() {
+  function readLog() {
     const params = new URLSearchParams(new FormData(document.getElementById("log-filters")));
     params.set("after", newestLogId());
     return fetch(logTable.dataset.url + "?" + params.toString(), {credentials: "same-origin"})
@@ -208,43 +242,80 @@
       });
   }
 
-  function refreshCommands() {
+  // What the commands table shows, to leave it untouched when nothing changed (other panels
+  // watch it for changes).
+  function commandsSignature(root) {
+    return Array.from(root.querySelectorAll("tr[data-command]")).map((row) => row.dataset.command + ":" + row.dataset.status).join(",");
+  }
+
+  function readCommands() {
     return fetch(commandsTable.dataset.url, {credentials: "same-origin"})
       .then((response) => (response.ok ? response.text() : null))
       .then((html) => {
         if (html === null || html === lastCommandsHtml) return;
         const body = commandsTable.querySelector("tbody");
-        const open = new Set(Array.from(body.querySelectorAll("tr[data-command] details[open]")).map((d) => d.closest("tr").dataset.command));
-        if (lastCommandsHtml !== null) {
-          body.innerHTML = html;
-          open.forEach((id) => { const d = body.querySelector('tr[data-command="' + id + '"] details'); if (d) d.open = true; });
-          refreshTimes(body);
+        const holder = document.createElement("tbody");
+        holder.innerHTML = html;
+        if (commandsSignature(holder) === commandsSignature(body)) {
+          lastCommandsHtml = html;
+          return;
         }
+        const open = new Set(Array.from(body.querySelectorAll("tr[data-command] details[open]")).map((d) => d.closest("tr").dataset.command));
+        body.innerHTML = html;
+        open.forEach((id) => { const d = body.querySelector('tr[data-command="' + id + '"] details'); if (d) d.open = true; });
+        refreshTimes(body);
         lastCommandsHtml = html;
       });
   }
 
-  function poll() {
-    pollTimer = null;
-    if (document.visibilityState === "visible") {
-      const work = [refreshCommands()];
-      if (liveLog && liveLog.checked) work.push(refreshLog());
-      Promise.all(work).catch(() => {}).finally(() => { if (!pollTimer) pollTimer = setTimeout(poll, POLL_MS); });
-    } else {
-      pollTimer = setTimeout(poll, POLL_MS);
-    }
+  function readCharging() {
+    const card = document.getElementById("charging-card");
+    if (!card || !card.dataset.url) return null;
+    return fetch(card.dataset.url, {credentials: "same-origin"})
+      .then((response) => (response.ok ? response.text() : null))
+      .then((html) => {
+        const shown = document.getElementById("charging-card");
+        if (!html || !shown) return;
+        const holder = document.createElement("div");
+        holder.innerHTML = html;
+        const fresh = holder.querySelector("#charging-card");
+        // Keep what the operator is typing into the card's forms.
+        const typing = shown.contains(document.activeElement) && document.activeElement.matches("input, select");
+        if (fresh && !typing) shown.replaceWith(fresh);
+      });
   }
-  function pollSoon() {
-    if (!logTable) return;
-    clearTimeout(pollTimer);
-    pollTimer = setTimeout(poll, 300);
+
+  const refreshLog = CsmsLive.throttle(() => (logTable ? readLog() : null), 500);
+  const refreshCommands = CsmsLive.throttle(() => (commandsTable ? readCommands() : null), 300);
+  const refreshCharging = CsmsLive.throttle(readCharging, 300);
+  const refreshChargingReadings = CsmsLive.throttle(readCharging, 5000);
+
+  // The flash a command's form left ("Reset #12: queued") shows the command's outcome when it comes.
+  function showCommandOutcome(message) {
+    document.querySelectorAll(".flash.command-" + Number(message.command)).forEach((flash) => {
+      flash.textContent = message.text;
+      flash.classList.remove("info", "success", "error");
+      flash.classList.add(!message.finished ? "info" : message.status === "accepted" ? "success" : "error");
+      flash.dataset.status = message.status;
+    });
+  }
+
+  // A flash whose command ended before the socket opened takes its outcome from the table.
+  function showOutcomesFromTable() {
+    document.querySelectorAll(".flash.command").forEach((flash) => {
+      const pk = Array.from(flash.classList).map((name) => /^command-(\d+)$/.exec(name)).find(Boolean);
+      const row = pk && commandsTable && commandsTable.querySelector('tr[data-command="' + pk[1] + '"]');
+      if (row && row.dataset.finished === "true") {
+        showCommandOutcome({command: pk[1], text: row.dataset.outcome, finished: true, status: row.dataset.status});
+      }
+    });
   }
 
   if (logTable && commandsTable) {
     document.querySelectorAll("[data-refresh]").forEach((button) => button.addEventListener("click", () => {
-      (button.dataset.refresh === "log" ? refreshLog() : refreshCommands()).catch(() => {});
+      (button.dataset.refresh === "log" ? readLog() : readCommands()).catch(() => {});
     }));
-    poll();
+    if (liveLog) liveLog.addEventListener("change", () => { if (liveLog.checked) refreshLog(); });
   }
 
   // The generic command form: show the chosen action's request schema, check the JSON as typed.
@@ -270,63 +341,63 @@
 
   // --- the live socket ----------------------------------------------------------------------------
   if (!stationsTable && !heading) return;
-  let retryDelay = 1000;
-  let replay = null;  // pushes received while a resync is in flight
 
-  function apply(station) {
-    if (stationsTable) { updateList(station); scheduleCounts(); }
-    if (heading) updateDetail(station);
+  function onMessage(message) {
+    if (stationsTable) {
+      if (message.kind === "station") { updateList(message.station); refreshCounts(); }
+      else if (message.kind === "station-list") { refreshCounts(); if (message.rows) refreshRows(); }
+      return;
+    }
+    if (message.kind === "station") updateDetail(message.station);
+    else if (message.kind === "command") { showCommandOutcome(message); refreshCommands(); }
+    else if (message.kind === "log") { if (!liveLog || liveLog.checked) refreshLog(); }
+    else if (message.kind === "transaction") (message.change === "meter" ? refreshChargingReadings : refreshCharging)();
   }
 
-  // Pushes sent before the socket opened (page load, or a lost connection) never arrive:
-  // re-read the live parts of the page, then re-apply what was pushed meanwhile.
+  // Re-read the live parts of the page ([data-resync] elements, and the list's subscription: its
+  // rows may have changed) from the page's own URL.
   function resync() {
-    replay = [];
     // The station page may be a form's answer (a POST URL): re-read the page itself.
     const pageUrl = (heading && heading.dataset.url) || location.href;
-    fetch(pageUrl, {credentials: "same-origin"})
+    return fetch(pageUrl, {credentials: "same-origin"})
       .then((response) => (response.ok ? response.text() : null))
       .then((html) => {
         if (!html) return;
         const fresh = new DOMParser().parseFromString(html, "text/html");
+        // Rows ticked for a bulk action stay ticked when the rows are re-read.
+        const ticked = new Set(Array.from(document.querySelectorAll("[data-resync] input[type=checkbox]:checked")).map((box) => box.value));
         document.querySelectorAll("[data-resync]").forEach((element) => {
           const replacement = fresh.getElementById(element.id);
           if (replacement) element.replaceWith(document.importNode(replacement, true));
         });
+        document.querySelectorAll("[data-resync] input[type=checkbox]").forEach((box) => {
+          if (ticked.has(box.value) && !box.checked) {
+            box.checked = true;
+            box.dispatchEvent(new Event("change", {bubbles: true}));
+          }
+        });
+        const subscription = document.getElementById("live-subscription");
+        const freshSubscription = fresh.getElementById("live-subscription");
+        if (subscription && freshSubscription) subscription.textContent = freshSubscription.textContent;
         refreshTimes(document);
-      })
-      .catch(() => {})
-      .finally(() => {
-        const missed = replay;
-        replay = null;
-        missed.forEach(apply);
-        setLive("live", "open");
       });
   }
-  function setLive(text, state) {
-    if (!liveState) return;
-    liveState.hidden = false;
-    liveState.textContent = text;
-    liveState.dataset.state = state;
+
+  function onOpen() {
+    if (stationsTable) {
+      return resync().then(() => socket.resubscribe());
+    }
+    return Promise.all([resync(), commandsTable ? readCommands().then(showOutcomesFromTable) : null,
+      logTable ? readLog() : null, readCharging()]);
   }
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const socket = new WebSocket(scheme + location.host + "/ws/dashboard/");
-    socket.onopen = () => {
-      retryDelay = 1000;
-      resync();
-    };
-    socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.kind !== "station") return;
-      apply(message.station);
-      if (replay) replay.push(message.station);
-    };
-    socket.onclose = () => {
-      setLive("reconnecting…", "closed");
-      setTimeout(connect, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 30000);
-    };
-  }
-  connect();
+
+  const refreshRows = CsmsLive.throttle(() => resync().then(() => socket.resubscribe()), 2000);
+
+  const socket = CsmsLive.open({
+    subscription: () => (stationsTable ? readSubscription()
+      : {page: "station", station: heading.dataset.identity,
+         kinds: ["station", "command", "log", "transaction", "alert"]}),
+    onMessage: onMessage,
+    onOpen: onOpen,
+  });
 })();

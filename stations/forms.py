@@ -4,14 +4,14 @@ import json
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from csms.models import MessageLogEntry
 from csms.ocpp import outbound, schemas
 from csms.ocpp.framing import OCPP16, OCPP201
 
 from . import actions
-from .models import Station
+from .models import Connector, Station
 
 RESET_TYPES = {OCPP201: ["Immediate", "OnIdle"], OCPP16: ["Hard", "Soft"]}
 
@@ -28,6 +28,16 @@ def trigger_choices(ocpp_version):
 
 def _choices(values):
     return [(value, value) for value in values]
+
+
+# 2.0.1 ConnectorStatusEnumType, then the 1.6 ChargePointStatus values it lacks.
+CONNECTOR_STATUSES = ["Available", "Occupied", "Charging", "Preparing", "SuspendedEV",
+                      "SuspendedEVSE", "Finishing", "Reserved", "Unavailable", "Faulted"]
+STATION_SORT_CHOICES = [
+    ("-identity", "identity (Z-A)"), ("last_seen", "last message (newest)"),
+    ("-last_seen", "last message (oldest)"), ("status", "status (needs attention first)"),
+    ("-status", "status (healthy first)"),
+]
 
 
 class StationFilter(django_filters.FilterSet):
@@ -47,15 +57,59 @@ class StationFilter(django_filters.FilterSet):
         label="Boot", empty_label="any boot status", choices=Station.RegistrationStatus.choices,
     )
 
+    connector_status = django_filters.ChoiceFilter(
+        label="Connector", method="filter_connector_status", empty_label="any connector status",
+        choices=_choices(CONNECTOR_STATUSES),
+    )
+    sort = django_filters.ChoiceFilter(
+        label="Sort", method="sort_by", empty_label="identity", choices=STATION_SORT_CHOICES,
+    )
+
     class Meta:
         model = Station
-        fields = ["q", "state", "ocpp_version", "registration_status"]
+        fields = ["q", "state", "ocpp_version", "registration_status", "connector_status", "sort"]
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(identity__icontains=value) | Q(description__icontains=value))
 
     def filter_state(self, queryset, name, value):
         return queryset.filter(online=value == "online")
+
+    def filter_connector_status(self, queryset, name, value):
+        # Stations with at least one connector in this status.
+        return queryset.filter(Exists(Connector.objects.filter(station=OuterRef("pk"), status=value)))
+
+    def sort_by(self, queryset, name, value):
+        return sort_stations(queryset, value)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        # Without a valid sort the list is by identity (a sort filter runs only when chosen).
+        if not self.is_bound or not self.form.is_valid() or not self.form.cleaned_data.get("sort"):
+            queryset = queryset.order_by("identity")
+        return queryset
+
+
+def sort_stations(queryset, sort):
+    """Order the station list: by identity, by last message (newest first), or by status (the
+    ones needing attention first: offline, then a Faulted, an Unavailable connector, charging)."""
+    if sort in ("last_seen", "-last_seen"):
+        newest_first = sort == "last_seen"
+        last = F("last_message_at").desc(nulls_last=True) if newest_first \
+            else F("last_message_at").asc(nulls_first=True)
+        return queryset.order_by(last, "identity")
+    if sort in ("status", "-status"):
+        def has(*statuses):
+            return Exists(Connector.objects.filter(station=OuterRef("pk"), status__in=statuses))
+        queryset = queryset.annotate(
+            has_faulted=has("Faulted"), has_unavailable=has("Unavailable"),
+            is_charging=has("Charging", "Occupied", "SuspendedEV", "SuspendedEVSE"))
+        keys = ["online", "-has_faulted", "-has_unavailable", "-is_charging"]
+        if sort == "-status":
+            keys = [key[1:] if key.startswith("-") else "-" + key for key in keys]
+        return queryset.order_by(*keys, "identity")
+    return queryset.order_by("-identity" if sort == "-identity" else "identity")
 
 
 class MessageLogFilter(django_filters.FilterSet):

@@ -21,6 +21,7 @@ urlpatterns = [
     path("stations/<str:identity>/", views.station_detail, name="detail"),
     path("stations/<str:identity>/log/", views.station_log, name="log"),
     path("stations/<str:identity>/commands/", views.station_commands, name="commands"),
+    path("stations/<str:identity>/charging/", views.station_charging, name="charging"),
     path("stations/<str:identity>/reset/", views.station_reset, name="reset"),
     path("stations/<str:identity>/trigger-message/", views.station_trigger, name="trigger"),
     path("stations/<str:identity>/send/", views.station_send, name="send"),

@@ -15,6 +15,7 @@ from csms.ocpp import outbound, schemas
 from csms.ocpp.framing import OCPP16, OCPP201
 
 from .. import actions, commands
+from ..live_receivers import outcome_text
 from ..forms import (
     MessageLogFilter,
     RegistrationPolicyForm,
@@ -48,10 +49,25 @@ def station_list(request):
         "page": page,
         "counts": station_counts_data(),
         "query": query.urlencode(),
-        # New stations pushed live are only added to the first page.
-        "live_rows": page.number == 1,
+        "live": _live_subscription(station_filter, page),
     }
     return render(request, "stations/station_list.html", context)
+
+
+def _live_subscription(station_filter, page):
+    """What the list page subscribes to on the dashboard socket: its rows, filters and order, so
+    pushes for other stations never add rows (the page re-reads itself when one may belong)."""
+    cleaned = station_filter.form.cleaned_data if station_filter.form.is_valid() else {}
+    rows = list(page.object_list)
+    return {
+        "page": "station-list",
+        "kinds": ["station", "station-list"],
+        "stations": [station.identity for station in rows],
+        "filters": {name: value for name, value in cleaned.items() if value and name != "sort"},
+        "sort": cleaned.get("sort") or "identity",
+        "range": [rows[0].identity, rows[-1].identity] if rows else None,
+        "open_end": not page.has_next(),
+    }
 
 
 def station_counts_data():
@@ -121,6 +137,7 @@ def _detail_context(request, station, status_forms=None):
 def _recent_commands(identity):
     recent = list(Command.objects.filter(identity=identity)[:COMMAND_ROWS])
     for command in recent:
+        command.outcome_text = outcome_text(command)
         command.payload_json = json.dumps(command.payload, ensure_ascii=False)
         command.response_json = (json.dumps(command.response, ensure_ascii=False)
                                  if command.response is not None else "")
@@ -160,6 +177,14 @@ def station_commands(request, identity):
     station = get_object_or_404(Station, identity=identity)
     return render(request, "stations/_command_rows.html",
                   {"commands": _recent_commands(station.identity)})
+
+
+@login_required
+@require_GET
+def station_charging(request, identity):
+    """The station page's Charging panel alone, re-read when a transaction of the station changes."""
+    station = get_object_or_404(Station, identity=identity)
+    return render(request, "transactions/station_panel.html", {"station": station})
 
 
 @login_required
@@ -209,8 +234,14 @@ def _send(request, station, forms, build):
         messages.error(request, str(error))
         return _rejected(request, station, forms)
     command = outbound.wait_for_outcome(command, COMMAND_WAIT_SECONDS)
-    messages.add_message(request, _outcome_level(command), _outcome_text(command))
+    # The page follows the command (dashboard.js): its outcome replaces this line when it comes.
+    messages.add_message(request, _outcome_level(command), _outcome_text(command),
+                         extra_tags=command_flash_tag(command))
     return redirect(reverse("stations:detail", args=[station.identity]) + "#commands")
+
+
+def command_flash_tag(command):
+    return f"command command-{command.pk}"
 
 
 def _outcome_text(command):
