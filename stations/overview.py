@@ -5,7 +5,7 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, 
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from .models import Connector, Station
+from .models import Alert, Connector, Station
 
 # Connector states as the overview groups them (2.0.1 ConnectorStatus and 1.6 ChargePointStatus).
 CONNECTOR_GROUPS = {
@@ -40,7 +40,7 @@ def figures(now=None):
     now = now or timezone.now()
     result = {"generated_at": now, "stations": station_counts(), "connectors": connector_counts()}
     result.update(attention())
-    alerts = {"active": 0, "latest": []}
+    alerts = operational_alerts()
     for provider in _providers:
         part = provider(now)
         # Several apps raise alerts: their counts add up, their latest are shown together.
@@ -115,6 +115,20 @@ def attention():
         "connectors", filter=Q(connectors__status=FAULTED))).order_by(
         "priority", F("connection_changed_at").desc(nulls_last=True), "identity")[:ATTENTION_ROWS]
     return {"attention_total": total, "attention": [_attention_row(station) for station in rows]}
+
+
+def operational_alerts():
+    """Active alerts of the stations app (offline, faulted, rejected, silent, timeouts)."""
+    active = Alert.objects.filter(state=Alert.State.ACTIVE)
+    latest = active.select_related("station").order_by("-raised_at", "-id")[:ALERT_ROWS]
+    return {"active": active.count(), "latest": [{
+        "source": "station",
+        "station": alert.station.identity,
+        "title": alert.get_kind_display() + (f" {alert.subject}" if alert.subject else ""),
+        "message": alert.message,
+        "severity": None,
+        "raised_at": alert.raised_at,
+    } for alert in latest]}
 
 
 def _attention_row(station):

@@ -89,3 +89,10 @@ def naive_counts():
                  if not s.online or s.registration_status in ("Rejected", "Pending")
                  or s.pk in faulted_pks or s.status == "Faulted"}
     return station_counts, connector_counts, attention
+
+
+def active_alert_count():
+    from devicemodel.actions import active_alerts
+    from stations.models import Alert
+
+    return Alert.objects.filter(state=Alert.State.ACTIVE).count() + active_alerts().count()

@@ -8,7 +8,7 @@ import pytest
 
 from tests.helpers import eventually
 from tests.overview_helpers import (
-    ago, iso, naive_counts, new_transaction_id, session, start_network,
+    active_alert_count, ago, iso, naive_counts, new_transaction_id, session, start_network,
 )
 from transactions.overview import HISTORY_BUCKET_SECONDS, _compute_history
 
@@ -20,6 +20,8 @@ def test_counts_and_attention_agree_with_every_row(api, connect_station, identit
         figures = api.get("/overview/").json()
         stations, connectors, attention = naive_counts()
         if (figures["stations"], figures["connectors"]) != (stations, connectors):
+            return None
+        if figures["alerts"]["active"] != active_alert_count():
             return None
         return figures if figures["attention_total"] == len(attention) else None
 
@@ -36,6 +38,9 @@ def test_counts_and_attention_agree_with_every_row(api, connect_station, identit
     if names["rejected"] in rows:
         assert "boot rejected" in rows[names["rejected"]]["reasons"]
     assert names["mixed"] not in rows
+    # The stations' alerts (boot rejected, connector faulted) are among the latest shown.
+    alerted = {alert["station"] for alert in figures["alerts"]["latest"] if alert["source"] == "station"}
+    assert {names["rejected"], names["faulted"]} <= alerted
 
 
 def test_power_energy_and_sessions_follow_the_meter_readings(api, connect_station, identity):

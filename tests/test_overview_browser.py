@@ -59,11 +59,14 @@ def test_overview_equals_the_api_and_follows_a_station_going_offline(
         const chart = Chart.getChart('history-chart');
         return {scales: Object.fromEntries(Object.entries(chart.scales).map(
                     ([id, scale]) => [id, scale.options.title.text])),
-                series: chart.data.datasets.map((set) => [set.label, set.data.length])};
+                series: chart.data.datasets.map((set) => [set.label, set.data.length]),
+                now: chart.data.datasets.map((set) => set.data[set.data.length - 1])};
     }""")
     assert chart["scales"] == {"x": "time (UTC), 15-minute buckets", "power": "kW",
                                "sessions": "sessions"}
     assert chart["series"] == [["power (kW)", 96], ["sessions running", 96]]
+    power_now, sessions_now = chart["now"]
+    assert power_now >= 11.0 and sessions_now >= 1  # the current bucket is live
     screenshot(page, "overview")
 
     # A station goes offline: the overview re-reads itself, no reload.

@@ -19,7 +19,8 @@ PHASES = ("L1", "L2", "L3")
 POWER_READING_MAX_AGE = timedelta(minutes=15)
 HISTORY_SPAN = timedelta(hours=24)
 HISTORY_BUCKET_SECONDS = 900
-# The history scans a day of readings: each server process computes it at most this often.
+# The history's finished buckets scan a day of readings: each server process reads them at
+# most this often (and when a new bucket begins).
 HISTORY_CACHE_SECONDS = 60
 
 
@@ -98,35 +99,41 @@ class EpochBucket(Func):
 
 
 def history(now):
-    """The last 24 h in 15-minute buckets: average network power (kW) and sessions running."""
+    """The last 24 h in 15-minute buckets: average network power (kW) and sessions running.
+    The finished buckets are cached; the current one is read each time (it is live)."""
     bucket_seconds = HISTORY_BUCKET_SECONDS
     current = int(now.timestamp()) // bucket_seconds
+    count = int(HISTORY_SPAN.total_seconds()) // bucket_seconds
     key = f"overview-history:{current}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = _compute_history(current, bucket_seconds)
-        cache.set(key, cached, HISTORY_CACHE_SECONDS)
-    return cached
+    finished = cache.get(key)
+    if finished is None:
+        finished = _buckets(current - count + 1, current - 1, bucket_seconds)
+        cache.set(key, finished, HISTORY_CACHE_SECONDS)
+    return {"bucket_seconds": bucket_seconds,
+            "points": finished + _buckets(current, current, bucket_seconds)}
 
 
 def _compute_history(current, bucket_seconds):
+    """The whole history up to the bucket `current`, uncached."""
     count = int(HISTORY_SPAN.total_seconds()) // bucket_seconds
-    first = current - count + 1
-    starts = [_at(number * bucket_seconds) for number in range(first, current + 2)]
-    power = _power_by_bucket(first, starts[0], starts[-1], bucket_seconds)
+    return {"bucket_seconds": bucket_seconds,
+            "points": _buckets(current - count + 1, current, bucket_seconds)}
+
+
+def _buckets(first, last, bucket_seconds):
+    """Buckets number `first` to `last` (of Unix time sliced in `bucket_seconds`)."""
+    starts = [_at(number * bucket_seconds) for number in range(first, last + 2)]
+    power = _power_by_bucket(starts[0], starts[-1], bucket_seconds)
     sessions = _sessions_by_bucket(starts)
-    return {
-        "bucket_seconds": bucket_seconds,
-        "points": [{"start": starts[index], "power_kw": round(power.get(first + index, 0) / 1000, 3),
-                    "sessions": sessions[index]} for index in range(count)],
-    }
+    return [{"start": starts[index], "power_kw": round(power.get(first + index, 0) / 1000, 3),
+             "sessions": sessions[index]} for index in range(last - first + 1)]
 
 
 def _at(epoch_seconds):
     return datetime.fromtimestamp(epoch_seconds, tz=dt_timezone.utc)
 
 
-def _power_by_bucket(first, start, end, bucket_seconds):
+def _power_by_bucket(start, end, bucket_seconds):
     """Per bucket: the sum over transactions of each one's average power in it (phase-less
     total, else the sum of its phases). Two GROUP BYs over one query of the readings."""
     per_phase = (MeterValue.objects.filter(

@@ -40,7 +40,8 @@ class AttentionSerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.Serializer):
-    source = serializers.CharField(help_text="Which kind of alert: e.g. device (NotifyEvent).")
+    source = serializers.CharField(help_text=(
+        "station (an operational alert: offline, faulted, rejected, ...) or device (NotifyEvent)."))
     station = serializers.CharField()
     title = serializers.CharField()
     message = serializers.CharField()
