@@ -373,6 +373,18 @@ ALERT_CHECK_SECONDS = env_float("ALERT_CHECK_SECONDS", 30.0)
 CELERY_BEAT_SCHEDULE["stations-check-alerts"] = {
     "task": "stations.tasks.check_alerts", "schedule": ALERT_CHECK_SECONDS}
 
+# --- Webhooks ----------------------------------------------------------------------------------
+# Automatic tries of one webhook delivery (the first included) before it is marked failed.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+# Seconds before the first retry of a failed delivery; each further retry waits twice as long.
+WEBHOOK_BACKOFF_SECONDS = env_float("WEBHOOK_BACKOFF_SECONDS", 10.0)
+# Seconds one POST to a subscriber may take (connect + answer) before it counts as failed.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# How often (s) the beat sends the deliveries that are due but whose scheduled try was lost.
+WEBHOOK_SWEEP_SECONDS = env_float("WEBHOOK_SWEEP_SECONDS", 15.0)
+CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {
+    "task": "csms.webhooks.tasks.retry_due_webhooks", "schedule": WEBHOOK_SWEEP_SECONDS}
+
 # --- Auth, API ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

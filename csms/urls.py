@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("devicemodel.urls")),
     path("", include("smartcharging.urls")),
     path("", include("stations.urls")),
+    path("", include("csms.webhooks.urls")),
 ]

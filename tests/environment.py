@@ -69,6 +69,8 @@ settings_env.update({
     "OCPP_SERVER_BEAT_SECONDS": "1",
     "OCPP_SWEEP_SECONDS": "1",
     "FIRMWARE_CAMPAIGN_TICK_SECONDS": "1",
+    "WEBHOOK_BACKOFF_SECONDS": "0.5",
+    "WEBHOOK_SWEEP_SECONDS": "1",
     # Alerts are only records: short thresholds disturb no other test.
     "ALERT_CHECK_SECONDS": "1",
     "ALERT_STATION_OFFLINE_SECONDS": "2",
