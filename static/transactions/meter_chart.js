@@ -18,6 +18,10 @@
     borderWidth: 2, pointRadius: pairs.length > 60 ? 0 : 2, pointHoverRadius: 4,
   });
   const hasZoom = Boolean(window.ChartZoom);
+  // The axis spans the readings exactly (not rounded out to "nice" numbers), the range zoom resets to.
+  const times = data.energy.concat(data.power).map((pair) => pair[0]);
+  const first = Math.min.apply(null, times);
+  const last = Math.max.apply(null, times);
 
   function markZoomed(chart) {
     if (resetButton) resetButton.disabled = !chart.isZoomedOrPanned();
@@ -48,7 +52,8 @@
       },
       scales: {
         x: {
-          type: "linear", title: {display: true, text: "time (UTC)"}, grid: {display: true},
+          type: "linear", min: first, max: last === first ? first + 60000 : last,
+          title: {display: true, text: "time (UTC)"}, grid: {display: true},
           ticks: {maxRotation: 0, autoSkipPadding: 12, callback: function (value) {
             // A range over a day names the day as well as the time.
             return this.max - this.min > DAY ? [day(value), clock(value).slice(0, 5)] : clock(value);
