@@ -284,6 +284,19 @@ SMARTCHARGING_SWEEP_SECONDS = env_float("SMARTCHARGING_SWEEP_SECONDS", 60.0)
 SMARTCHARGING_VOLTAGE = env_float("SMARTCHARGING_VOLTAGE", 230.0)
 CELERY_BEAT_SCHEDULE["smartcharging-sweep-profiles"] = {
     "task": "smartcharging.tasks.sweep_profiles", "schedule": SMARTCHARGING_SWEEP_SECONDS}
+# Profile restore after a boot: a GetChargingProfiles the station accepted whose last
+# ReportChargingProfiles part has not come this many seconds after the request ends incomplete
+# (a restore then re-sends every profile, as for 1.6).
+SMARTCHARGING_REPORT_TIMEOUT_SECONDS = env_float("SMARTCHARGING_REPORT_TIMEOUT_SECONDS", 120.0)
+# A restore re-send that fails (timeout, offline, CALLERROR) is tried this many times in all while
+# the station stays connected, then the profile stays in error.
+SMARTCHARGING_RESTORE_ATTEMPTS = env_int("SMARTCHARGING_RESTORE_ATTEMPTS", 5)
+# Seconds before the first retry of a failed re-send; each further retry waits twice as long.
+SMARTCHARGING_RESTORE_RETRY_SECONDS = env_float("SMARTCHARGING_RESTORE_RETRY_SECONDS", 30.0)
+# How often (s) the beat times out reports and retries the re-sends that are due.
+SMARTCHARGING_RESTORE_PASS_SECONDS = env_float("SMARTCHARGING_RESTORE_PASS_SECONDS", 5.0)
+CELERY_BEAT_SCHEDULE["smartcharging-restore-pass"] = {
+    "task": "smartcharging.tasks.restore_pass", "schedule": SMARTCHARGING_RESTORE_PASS_SECONDS}
 # Site load management: triggers within this many seconds of the first make one round.
 SMARTCHARGING_REALLOCATION_DEBOUNCE_SECONDS = env_float(
     "SMARTCHARGING_REALLOCATION_DEBOUNCE_SECONDS", 1.0)

@@ -51,6 +51,12 @@ def resend_profiles(station_pk, profile_pks):
 
 
 @shared_task(ignore_result=True)
+def restore_pass():
+    """Reports that never completed end incomplete; failed re-sends are retried (the beat)."""
+    return restore.restore_pass()
+
+
+@shared_task(ignore_result=True)
 def reallocate_site_task(site_pk):
     """The debounced reallocation round of a site (actions.request_reallocation queues it)."""
     summary = actions.run_due_round(site_pk)
