@@ -104,7 +104,8 @@ def site_state(site_pk):
     settled = site.reallocation_due_at is None and site.round_lease_until is None and not pending and not in_flight
     return (
         settled,
-        members.filter(fallback_held__isnull=False).count(),
+        SiteAllocation.objects.filter(site_id=site_pk, fallback_held__isnull=False)
+        .values("station_id").distinct().count(),
         Transaction.objects.filter(station__identity__in=identities, state=Transaction.State.ACTIVE).count(),
         site.rounds,
     )

@@ -38,7 +38,7 @@ class SiteLedger:
         self.lock = threading.Lock()
         self.frames = []        # (time, identity, evse_id, purpose, W, unit, limit, answer)
         self.stations = {}      # identity -> {evses: [...], max: W}
-        self.default = {}       # identity -> W of its TxDefaultProfile (EVSE 0)
+        self.default = {}       # (identity, evse) -> W of its TxDefaultProfile (0: every EVSE)
         self.tx = {}            # (identity, evse) -> W of its TxProfile
         self.running = set()    # (identity, evse)
         self.sums = []          # (time, sum) after each accepted profile
@@ -54,7 +54,7 @@ class SiteLedger:
             with self.lock:
                 if answer == "Accepted":
                     if purpose == "TxDefaultProfile":
-                        self.default[client.identity] = watts(limit, unit)
+                        self.default[(client.identity, evse_id)] = watts(limit, unit)
                     else:
                         self.tx[(client.identity, evse_id)] = watts(limit, unit)
                 self.frames.append((time.monotonic(), client.identity, evse_id, purpose,
@@ -73,7 +73,9 @@ class SiteLedger:
         station = self.stations[identity]
         if (identity, evse) in self.running and (identity, evse) in self.tx:
             return self.tx[(identity, evse)]
-        return min(self.default.get(identity, station["max"]), station["max"])
+        # An EVSE's own TxDefaultProfile replaces the station-wide one for that EVSE.
+        default = self.default.get((identity, evse), self.default.get((identity, 0)))
+        return station["max"] if default is None else min(default, station["max"])
 
     def total(self):
         return sum(self.held(identity, evse) for identity, station in self.stations.items()

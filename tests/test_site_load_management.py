@@ -282,3 +282,32 @@ def test_a_reading_taken_before_a_raise_does_not_undo_it(api, connect_station, i
     assert tx_frames(ledger, mark) == []
     assert allocation_of(api, site, a.identity)["held"] == LIMIT - 2000
     assert ledger.highest_sum() <= LIMIT
+
+
+def test_a_session_ending_below_its_fallback_never_lifts_the_sum_over_the_limit(
+        api, connect_station, identity):
+    ledger = SiteLedger()
+    site = create_site(api, LIMIT)  # fallback: 11040 W per EVSE
+    high = joined(api, connect_station, ledger, site, f"{identity}-h")
+    low = joined(api, connect_station, ledger, site, f"{identity}-l")
+    eventually(lambda: fallback_frames(ledger, 0, low.identity)
+               and fallback_frames(ledger, 0, high.identity))
+    quiet(api, site)
+    ledger.mark()
+    start_session(ledger, high, token=new_token(charging_priority=5))
+    low_transaction = start_session(ledger, low, token=new_token())
+    # The priority session takes the whole limit: the other's share is 0, and its own fallback
+    # is lowered with it, so that ending the session cannot bring back 11040 W.
+    eventually(lambda: tx_frames(ledger, 0, high.identity)
+               and tx_frames(ledger, 0, high.identity)[-1][4] == LIMIT)
+    assert fallback_frames(ledger, 0, low.identity)[-1][2:5] == (1, "TxDefaultProfile", 0.0)
+    quiet(api, site)
+    ended = ledger.mark()
+    stop_session(ledger, low, low_transaction)
+    # Idle again: the priority session is lowered to make room, then the fallback is raised.
+    eventually(lambda: fallback_frames(ledger, ended, low.identity)
+               and fallback_frames(ledger, ended, low.identity)[-1][4] == 11040.0)
+    assert tx_frames(ledger, ended, high.identity)[-1][4] == LIMIT - 11040.0
+    assert ledger.highest_sum() <= LIMIT
+    quiet(api, site)
+    assert live(api, site)["held_sum"] <= LIMIT

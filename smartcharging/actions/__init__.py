@@ -8,8 +8,9 @@ from .station_reports import (  # noqa: F401
     clear_charging_limit, record_charging_limit, record_ev_charging_needs,
     record_ev_charging_schedule, record_profiles_report, settle_report_request,
 )
-from .reallocation import apply_answer as apply_site_answer, reallocate_site  # noqa: F401
+from .reallocation import reallocate_site  # noqa: F401
+from .site_profiles import apply_answer as apply_site_answer  # noqa: F401
 from .sites import (  # noqa: F401
-    member_booted, power_readings, remove_member, request_reallocation, run_due_round, safety_pass,
+    member_booted, member_changed, power_readings, remove_member, request_reallocation, run_due_round, safety_pass,
     site_changed, site_live, station_changed,
 )

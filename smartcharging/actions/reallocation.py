@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Q, Value
-from django.db.models.functions import Least
+from django.db.models import F, Q
 from django.utils import timezone
 
 from csms.models import Command
@@ -19,15 +18,15 @@ from .. import allocation
 from ..models import ChargingProfile, Site, SiteAllocation, SiteMember
 from . import site_inputs
 from .site_inputs import in_station_unit, to_watts
+from .site_profiles import (
+    fallback_bound, fallback_state, fallback_unchanged, refresh_held,
+    send_fallback, send_tx_profile, wait_for_answers, worst_case,
+)
 
 logger = logging.getLogger(__name__)
 State = SiteAllocation.State
 Purpose = ChargingProfile.Purpose
 Status = Command.Status
-FAILED = {Status.ERROR, Status.TIMEOUT, Status.OFFLINE}
-# The fallback TxDefaultProfile starts long ago, so no station clock puts it in its future.
-FALLBACK_START = "2020-01-01T00:00:00Z"
-POLL_SECONDS = 0.02
 # A round that ends with more held than the limit is followed by another this soon.
 OVER_LIMIT_RETRY_SECONDS = 30.0
 
@@ -41,158 +40,10 @@ class Slot:
     unit: str
 
 
-def idle_bound(member, maximum):
-    """What an idle EVSE of the member may draw: its fallback once accepted, else its maximum."""
-    return maximum if member.fallback_held is None else min(member.fallback_held, maximum)
-
-
-def _fallback_state(member):
-    profile = member.fallback_profile
-    if profile is None:
-        return State.PENDING
-    return {ChargingProfile.State.INSTALLED: State.HELD, ChargingProfile.State.REJECTED:
-            State.REJECTED, ChargingProfile.State.ERROR: State.UNANSWERED}.get(profile.state,
-                                                                                 State.PENDING)
-
-
-# --- answers -------------------------------------------------------------------------------------
-
-def apply_answer(command):
-    """A station's answer to a site profile: accepted, the row holds the limit sent; refused or
-    unanswered, it keeps being counted at what it held before (the larger). Idempotent."""
-    if command.action != "SetChargingProfile" or command.status not in Command.FINISHED:
-        return
-    profile = ChargingProfile.objects.filter(command=command).only("pk").first()
-    if profile is None:
-        return
-    for row in SiteAllocation.objects.filter(profile=profile):
-        if command.status == Status.ACCEPTED:
-            held = to_watts(row.sent_limit, row.sent_unit, row.site)
-            SiteAllocation.objects.filter(pk=row.pk, profile=profile).update(
-                held=held, state=State.HELD, updated_at=timezone.now())
-        else:
-            SiteAllocation.objects.filter(pk=row.pk, profile=profile).update(
-                state=State.REJECTED if command.status == Status.REJECTED else State.UNANSWERED,
-                updated_at=timezone.now())
-    for member in SiteMember.objects.filter(fallback_profile=profile).select_related(
-            "site", "station"):
-        if _sent_before_boot(command, member.station):
-            # Accepted before the station rebooted: it may hold it no longer. Applying it again
-            # (the round re-applies what it waited for) would undo member_booted's mark.
-            continue
-        if command.status == Status.ACCEPTED:
-            schedule = ChargingProfile.objects.get(pk=profile.pk).schedules[0]
-            held = to_watts(float(schedule["chargingSchedulePeriod"][0]["limit"]),
-                            schedule["chargingRateUnit"], member.site)
-            if SiteMember.objects.filter(pk=member.pk, fallback_profile=profile).update(
-                    fallback_held=held, fallback_stale=False):
-                idle_rows(member).update(held=Least(F("maximum"), Value(held)), state=State.HELD)
-        else:
-            # Try again next round; meanwhile the EVSEs count at what they held before.
-            SiteMember.objects.filter(pk=member.pk).update(fallback_stale=True)
-            idle_rows(member).update(state=State.REJECTED if command.status == Status.REJECTED
-                                     else State.UNANSWERED)
-
-
-def _sent_before_boot(command, station):
-    booted = station.last_boot_at
-    return booted is not None and command.sent_at is not None and command.sent_at < booted
-
-
-def idle_rows(member):
-    return SiteAllocation.objects.filter(site_id=member.site_id, station_id=member.station_id,
-                                         transaction__isnull=True)
-
-
-def _wait(command_pks, deadline):
-    """Poll until every command is answered or the deadline passes; the answered ones."""
-    pending = set(command_pks)
-    while pending and time.monotonic() < deadline:
-        done = set(Command.objects.filter(pk__in=pending, status__in=Command.FINISHED)
-                   .values_list("pk", flat=True))
-        pending -= done
-        if pending:
-            time.sleep(POLL_SECONDS)
-    answered = Command.objects.filter(pk__in=set(command_pks) - pending)
-    for command in answered:
-        apply_answer(command)
-    return {command.pk: command.status for command in answered}
-
-
-# --- sending -------------------------------------------------------------------------------------
-
 def _stack_level(limits):
     level = settings.SMARTCHARGING_SITE_STACK_LEVEL
     known = limits["stack_level"]
     return level if known is None else min(level, known)
-
-
-def _send(station, data, source):
-    """SetChargingProfile; (profile, command) or (None, reason) when it cannot be sent."""
-    from .. import commands  # commands imports this package
-
-    try:
-        return commands.set_charging_profile(station, data, source=source)
-    except Exception as error:  # invalid here (a transaction just ended), never connected, ...
-        reasons = getattr(error, "reasons", None) or [str(error)]
-        return None, "; ".join(str(reason) for reason in reasons)
-
-
-def _send_tx_profile(site, slot, limit, watts, frames, phase):
-    row = slot.row
-    same_transaction = row.profile_id and row.profile and \
-        row.profile.transaction_id == slot.transaction.pk
-    data = {"evse_id": row.evse_id, "stack_level": slot.member.stack_level,
-            "purpose": Purpose.TX, "kind": ChargingProfile.Kind.RELATIVE,
-            "charging_profile_id": row.profile.charging_profile_id if same_transaction else None,
-            "schedules": [{"chargingRateUnit": slot.unit,
-                           "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]}]}
-    profile, command = _send(slot.member.station, data, f"site:{site.pk}")
-    frame = {"station": slot.member.station.identity, "evse_id": row.evse_id, "purpose": "TxProfile",
-             "limit": limit, "unit": slot.unit, "watts": watts, "phase": phase}
-    frames.append(frame)
-    if profile is None:
-        frame["status"] = "invalid"
-        frame["reason"] = command
-        SiteAllocation.objects.filter(pk=row.pk).update(state=State.REJECTED)
-        row.state = State.REJECTED
-        return None
-    fields = {"profile": profile, "sent_limit": limit, "sent_unit": slot.unit, "target": watts,
-              "state": State.PENDING}
-    if watts > row.held:
-        fields["held"] = watts  # an increase counts from the moment it may arrive
-        # Readings from before it show the lower draw it replaces (see sites.power_readings).
-        fields["raised_at"], fields["measured"] = timezone.now(), None
-    for name, value in fields.items():
-        setattr(row, name, value)
-    SiteAllocation.objects.filter(pk=row.pk).update(**fields)
-    frame["command"] = command.pk
-    return command.pk
-
-
-def _send_fallback(site, member, unit, limit, watts, frames, phase):
-    data = {"evse_id": 0, "stack_level": member.stack_level,
-            "purpose": Purpose.TX_DEFAULT, "kind": ChargingProfile.Kind.ABSOLUTE,
-            "charging_profile_id": (member.fallback_profile.charging_profile_id
-                                    if member.fallback_profile_id else None),
-            "schedules": [{"chargingRateUnit": unit, "startSchedule": FALLBACK_START,
-                           "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]}]}
-    profile, command = _send(member.station, data, f"site:{site.pk}:fallback")
-    frame = {"station": member.station.identity, "evse_id": 0, "purpose": "TxDefaultProfile",
-             "limit": limit, "unit": unit, "watts": watts, "phase": phase}
-    frames.append(frame)
-    if profile is None:
-        frame["status"] = "invalid"
-        frame["reason"] = command
-        return None
-    fields = {"fallback_profile": profile, "fallback_stale": False}
-    if member.fallback_held is not None and watts > member.fallback_held:
-        fields["fallback_held"] = watts
-    for name, value in fields.items():
-        setattr(member, name, value)
-    SiteMember.objects.filter(pk=member.pk).update(**fields)
-    frame["command"] = command.pk
-    return command.pk
 
 
 # --- the round -----------------------------------------------------------------------------------
@@ -201,7 +52,7 @@ def _slots(site, members, running, fallback_w):
     """Allocation rows for every member EVSE (created, moved to the running transaction, or
     dropped with their station), as Slots."""
     existing = {(row.station_id, row.evse_id): row
-                for row in site.allocations.select_related("profile")}
+                for row in site.allocations.select_related("profile", "fallback_profile")}
     slots, created, changed, kept = [], [], [], set()
     for member in members:
         unit = member.unit
@@ -221,27 +72,27 @@ def _slots(site, members, running, fallback_w):
             row.station = member.station
             row.maximum = maximum
             if row.transaction_id != (transaction.pk if transaction else None) or row.pk is None:
-                # A session began or ended here: the EVSE is on its fallback (or its maximum).
+                # A session began or ended here: the station dropped any TxProfile, and the EVSE
+                # is on its own fallback (or its maximum), which was kept at or below its share.
                 row.transaction = transaction
-                row.profile = None
+                row.profile, row.tx_held = None, None
                 row.sent_limit, row.sent_unit = None, ""
-                row.held = idle_bound(member, maximum)
                 row.target, row.measured = 0.0, None
-                row.state = _fallback_state(member) if transaction is None else State.PENDING
+                row.state = fallback_state(row) if transaction is None else State.PENDING
                 row.previous = None
             else:
                 row.previous = row.target if transaction is not None else None
             if transaction is None:
-                row.held = idle_bound(member, maximum)
                 row.target = min(fallback_w, maximum)
-                row.state = _fallback_state(member)
+                row.state = fallback_state(row)
                 row.priority = 0
             else:
                 row.priority = transaction.id_token.charging_priority \
                     if transaction.id_token_id else 0
+            row.held = worst_case(row)
             slots.append(Slot(row, member, transaction, unit))
-    fields = ["station", "maximum", "transaction", "profile", "sent_limit", "sent_unit", "held",
-              "target", "measured", "state", "priority"]
+    fields = ["station", "maximum", "transaction", "profile", "tx_held", "sent_limit",
+              "sent_unit", "held", "target", "measured", "state", "priority"]
     # Rows of stations that left, or of EVSEs the station no longer has.
     gone = [row.pk for key, row in existing.items() if key not in kept]
     if gone:
@@ -271,7 +122,7 @@ def run_round(site, started):
     now = timezone.now()
     timings = {}
     limit_w, next_change = site_inputs.site_limit(site, now)
-    members = list(site.members.select_related("station", "fallback_profile").prefetch_related(
+    members = list(site.members.select_related("station").prefetch_related(
         "station__evses", "station__connectors"))
     for member in members:
         limits = site_inputs.station_limits(member.station)
@@ -285,13 +136,10 @@ def run_round(site, started):
 
     # Every idle EVSE may start a session and draw its fallback: counted at the larger of what
     # it holds and the fallback about to be sent.
-    fallback_plan = {}
-    for member in members:
-        limit, watts = in_station_unit(fallback_w, member.unit, site)
-        fallback_plan[member.pk] = (member.unit, limit, watts)
+    fallback_plan = {member.pk: in_station_unit(fallback_w, member.unit, site) for member in members}
     idle = [slot for slot in slots if slot.transaction is None]
     busy = [slot for slot in slots if slot.transaction is not None]
-    idle_sum = sum(max(slot.row.held, min(fallback_plan[slot.member.pk][2], slot.row.maximum))
+    idle_sum = sum(max(slot.row.held, min(fallback_plan[slot.member.pk][1], slot.row.maximum))
                    for slot in idle)
     budget = max(limit_w - idle_sum, 0.0)
     # A station that refused or did not answer last time keeps its count; it is asked again.
@@ -307,125 +155,149 @@ def run_round(site, started):
     shares = allocation.allocate(max(budget - stuck_sum, 0.0), demands)
     timings["compute_ms"] = round((time.monotonic() - started) * 1000, 1)
 
-    plan = []  # (slot, limit, watts)
-    for slot in normal:
-        limit, watts = in_station_unit(shares.get(slot.row.pk, 0.0), slot.unit, site)
-        plan.append((slot, limit, watts))
-    for slot in stuck:
-        if slot.row.sent_limit is not None and slot.row.sent_unit == slot.unit:
-            plan.append((slot, slot.row.sent_limit, to_watts(slot.row.sent_limit, slot.unit, site)))
-
-    def unchanged(slot, limit):
-        row = slot.row
-        return (row.profile_id and row.state == State.HELD and row.sent_limit == limit
-                and row.sent_unit == slot.unit)
-
-    def fallback_unchanged(member, unit, limit):
-        profile = member.fallback_profile
-        if member.fallback_stale or profile is None or member.fallback_held is None:
-            return False
-        schedule = profile.schedules[0]
-        return (profile.state == ChargingProfile.State.INSTALLED
-                and schedule["chargingRateUnit"] == unit
-                and float(schedule["chargingSchedulePeriod"][0]["limit"]) == limit)
-
+    plans = [_plan(slot, shares, fallback_plan, site) for slot in slots]
     frames = []
     deadline_after = 2 * settings.OCPP_CALL_TIMEOUT + 2
     # Phase 1: every decrease (and every resend that raises nothing).
-    lower = [(slot, limit, watts) for slot, limit, watts in plan
-             if not unchanged(slot, limit) and watts <= slot.row.held]
-    raise_later = [(slot, limit, watts) for slot, limit, watts in plan
-                   if not unchanged(slot, limit) and watts > slot.row.held]
-    fallback_lower, fallback_raise = [], []
-    for member in members:
-        unit, limit, watts = fallback_plan[member.pk]
-        if fallback_unchanged(member, unit, limit):
-            continue
-        current = member.fallback_held
-        (fallback_lower if current is None or watts <= current else fallback_raise).append(member)
     phase_started = time.monotonic()
-    sent = []
-    for slot, limit, watts in lower:
-        sent.append(_send_tx_profile(site, slot, limit, watts, frames, "decrease"))
-    for member in fallback_lower:
-        unit, limit, watts = fallback_plan[member.pk]
-        sent.append(_send_fallback(site, member, unit, limit, watts, frames, "decrease"))
-    answers = _wait([pk for pk in sent if pk], time.monotonic() + deadline_after)
+    sent, idle_fallback_lowered = [], set()
+    for plan in plans:
+        if plan.tx and plan.tx_lowers():
+            sent.append(send_tx_profile(site, plan.slot, *plan.tx, frames, "decrease"))
+        if plan.fallback and plan.fallback_lowers():
+            command = send_fallback(site, plan.slot, plan.slot.unit, *plan.fallback, frames,
+                                    "decrease")
+            sent.append(command)
+            if plan.slot.transaction is None:
+                idle_fallback_lowered.add(command)
+    answers = wait_for_answers([pk for pk in sent if pk], time.monotonic() + deadline_after)
     timings["decreases_ms"] = round((time.monotonic() - phase_started) * 1000, 1)
 
     # Phase 2: raise within what the answers left: held (refusals at what they held) + raises.
-    rows = {row.pk: row for row in SiteAllocation.objects.filter(site=site)}
-    fresh_members = {member.pk: member for member in
-                     SiteMember.objects.filter(site=site).select_related("station",
-                                                                         "fallback_profile")}
+    fresh = {row.pk: row for row in SiteAllocation.objects.filter(site=site)}
     for slot in slots:
-        fresh = rows.get(slot.row.pk)
-        if fresh is not None:
-            slot.row.held, slot.row.state = fresh.held, fresh.state
-        member = fresh_members.get(slot.member.pk)
-        if member is not None:
-            slot.member.fallback_held = member.fallback_held
-            if slot.transaction is None:
-                slot.row.held = idle_bound(slot.member, slot.row.maximum)
-    held_sum = sum(slot.row.held for slot in slots)
-    room = limit_w - held_sum
-    wanted = [(slot.row.priority, ("tx", index), watts - slot.row.held)
-              for index, (slot, limit, watts) in enumerate(raise_later) if watts > slot.row.held]
-    # Fallbacks rise last: below every transaction's priority. A session without an accepted
-    # TxProfile draws on the fallback too, so a member with one keeps its fallback this round.
-    unsettled = {slot.member.pk for slot in busy if slot.row.state != State.HELD}
-    fallback_raise = [member for member in fallback_raise if member.pk not in unsettled]
+        row = fresh.get(slot.row.pk)
+        if row is not None:
+            for name in ("held", "state", "tx_held", "fallback_held"):
+                setattr(slot.row, name, getattr(row, name))
+    room = limit_w - sum(slot.row.held for slot in slots)
+    # Idle EVSEs' fallbacks rise last: below every transaction's priority.
     lowest = min([slot.row.priority for slot in busy] + [0]) - 1
-    for member in fallback_raise:
-        count = sum(1 for slot in idle if slot.member.pk == member.pk)
-        current = member.fallback_held if member.fallback_held is not None else 0.0
-        wanted.append((lowest, ("fallback", member.pk),
-                       max(fallback_plan[member.pk][2] - current, 0.0) * count))
+    rising = [plan for plan in plans if plan.raises()]
+    wanted = [(plan.slot.row.priority if plan.slot.transaction else lowest, index, plan.cost())
+              for index, plan in enumerate(rising)]
     granted = _cut(wanted, room)
     phase_started = time.monotonic()
     sent = []
-    for index, (slot, limit, watts) in enumerate(raise_later):
-        extra = granted.get(("tx", index), 0.0)
-        if extra < watts - slot.row.held:
-            limit, watts = in_station_unit(slot.row.held + extra, slot.unit, site)
-            if watts <= slot.row.held:
+    for index, plan in enumerate(rising):
+        extra = granted.get(index, 0.0)
+        if extra + 1e-6 >= plan.cost():
+            tx, fallback = plan.tx if plan.tx_raises() else None, plan.fallback_if_raises()
+        elif plan.slot.transaction is not None and plan.tx_raises():
+            # Part of the raise: the TxProfile up to what was granted, the fallback not above it.
+            tx = in_station_unit(plan.slot.row.held + extra, plan.slot.unit, site)
+            if tx[1] <= plan.tx_now():
                 continue  # no room yet: it keeps what it holds until a later round
-        sent.append(_send_tx_profile(site, slot, limit, watts, frames, "increase"))
-    for member in fallback_raise:
-        count = sum(1 for slot in idle if slot.member.pk == member.pk)
-        current = member.fallback_held if member.fallback_held is not None else 0.0
-        full = max(fallback_plan[member.pk][2] - current, 0.0) * count
-        if granted.get(("fallback", member.pk), 0.0) + 1e-6 < full:
-            continue  # no room yet: the next round raises it
-        unit, limit, watts = fallback_plan[member.pk]
-        sent.append(_send_fallback(site, member, unit, limit, watts, frames, "increase"))
-    answers.update(_wait([pk for pk in sent if pk], time.monotonic() + deadline_after))
+            fallback = plan.fallback_if_raises(cap=tx[1])
+        else:
+            continue  # an idle EVSE's fallback rises whole, in a later round
+        if tx:
+            sent.append(send_tx_profile(site, plan.slot, *tx, frames, "increase"))
+        if fallback:
+            sent.append(send_fallback(site, plan.slot, plan.slot.unit, *fallback, frames,
+                                      "increase"))
+    answers.update(wait_for_answers([pk for pk in sent if pk], time.monotonic() + deadline_after))
     timings["increases_ms"] = round((time.monotonic() - phase_started) * 1000, 1)
 
     for frame in frames:
         if "command" in frame:
             frame["status"] = answers.get(frame["command"], "unanswered")
-    members_now = {member.station_id: member for member in SiteMember.objects.filter(site=site)}
-    total = 0.0
-    for row in SiteAllocation.objects.filter(site=site):
-        member = members_now.get(row.station_id)
-        if row.transaction_id is None and member is not None:
-            held = idle_bound(member, row.maximum)
-            if held != row.held:
-                SiteAllocation.objects.filter(pk=row.pk).update(held=held)
-            row.held = held
-        total += row.held
+    rows = SiteAllocation.objects.filter(site=site)
+    refresh_held(rows)
+    total = sum(rows.values_list("held", flat=True))
     timings["total_ms"] = round((time.monotonic() - started) * 1000, 1)
     return {
         "round": site.rounds + 1, "at": now.isoformat(), "limit": limit_w, "budget": budget,
         "fallback": fallback_w, "held_sum": total, "over_limit": total > limit_w + 1e-6,
         "next_change_at": next_change.isoformat() if next_change else None,
         "transactions": len(busy), "idle_evses": len(idle), "frames": frames, "timings": timings,
-        # Fallbacks lowered this round were counted at their old value: share what they freed.
-        "follow_up": any(frame.get("purpose") == "TxDefaultProfile"
-                         and frame.get("phase") == "decrease"
-                         and frame.get("status") == Command.Status.ACCEPTED for frame in frames),
+        # Idle fallbacks lowered this round were counted at their old value: share what they
+        # freed.
+        "follow_up": any(answers.get(pk) == Command.Status.ACCEPTED
+                         for pk in idle_fallback_lowered if pk),
     }, next_change
+
+
+@dataclass
+class EvsePlan:
+    """What one EVSE should hold after the round: its TxProfile (limit, W) when running, and its
+    fallback (limit, W), never above the TxProfile (the station falls back to it when the
+    session ends)."""
+    slot: Slot
+    tx: tuple = None
+    fallback: tuple = None
+
+    def tx_now(self):
+        row = self.slot.row
+        return fallback_bound(row) if row.tx_held is None else row.tx_held
+
+    def tx_unchanged(self):
+        row = self.slot.row
+        return (row.profile_id and row.state == State.HELD and row.sent_limit == self.tx[0]
+                and row.sent_unit == self.slot.unit)
+
+    def tx_lowers(self):
+        return not self.tx_unchanged() and self.tx[1] <= self.tx_now()
+
+    def tx_raises(self):
+        return self.tx is not None and not self.tx_unchanged() and self.tx[1] > self.tx_now()
+
+    def fallback_changes(self):
+        return not fallback_unchanged(self.slot.row, self.slot.unit, self.fallback[0])
+
+    def fallback_lowers(self):
+        held = self.slot.row.fallback_held
+        return self.fallback_changes() and (held is None or self.fallback[1] <= held)
+
+    def fallback_if_raises(self, cap=None):
+        """The fallback to send in the raise phase (capped at `cap` W), or None."""
+        if self.fallback is None or not self.fallback_changes():
+            return None
+        held = self.slot.row.fallback_held
+        fallback = self.fallback
+        if cap is not None and fallback[1] > cap:
+            fallback = in_station_unit(cap, self.slot.unit, self.slot.row.site)
+        return fallback if held is not None and fallback[1] > held else None
+
+    def raises(self):
+        return self.tx_raises() or self.fallback_if_raises() is not None
+
+    def cost(self):
+        """How much more the EVSE is counted at once both raises are sent (W)."""
+        row = self.slot.row
+        fallback = self.fallback_if_raises()
+        fallback_w = fallback[1] if fallback else row.fallback_held
+        tx_w = self.tx[1] if self.tx_raises() else row.tx_held
+        after = SiteAllocation(maximum=row.maximum, transaction_id=row.transaction_id,
+                               tx_held=tx_w, fallback_held=fallback_w)
+        return max(worst_case(after) - row.held, 0.0)
+
+
+def _plan(slot, shares, fallback_plan, site):
+    unit, row = slot.unit, slot.row
+    row.site = site
+    fallback = fallback_plan[slot.member.pk]
+    if slot.transaction is None:
+        return EvsePlan(slot, fallback=fallback)
+    if row.state in (State.REJECTED, State.UNANSWERED) and row.sent_limit is not None:
+        if row.sent_unit != unit:
+            return EvsePlan(slot)
+        tx = (row.sent_limit, to_watts(row.sent_limit, unit, site))  # asked again
+    else:
+        tx = in_station_unit(shares.get(row.pk, 0.0), unit, site)
+    if fallback[1] > tx[1]:
+        fallback = in_station_unit(tx[1], unit, site)
+    return EvsePlan(slot, tx=tx, fallback=fallback)
 
 
 def claim(site_pk, due_only):

@@ -113,10 +113,18 @@ def member_booted(station_pk):
     member = SiteMember.objects.filter(station_id=station_pk).first()
     if member is None:
         return
-    SiteMember.objects.filter(pk=member.pk).update(fallback_held=None, fallback_stale=True)
+    # The fallback profiles keep their rows: the next ones reuse their ids (and replace them).
     SiteAllocation.objects.filter(station_id=station_pk).update(
-        held=F("maximum"), profile=None, sent_limit=None, sent_unit="",
-        state=SiteAllocation.State.UNANSWERED)
+        held=F("maximum"), profile=None, tx_held=None, sent_limit=None, sent_unit="",
+        fallback_held=None, fallback_stale=True, state=SiteAllocation.State.UNANSWERED)
+    request_after_commit(member.site_id)
+
+
+def member_changed(member):
+    """A member's EVSE maximum or unit changed: its fallbacks are sent again and the site gets a
+    round, after the caller's transaction."""
+    SiteAllocation.objects.filter(site_id=member.site_id, station_id=member.station_id).update(
+        fallback_stale=True)
     request_after_commit(member.site_id)
 
 
@@ -192,8 +200,9 @@ def remove_member(member, source=""):
     get a round."""
     from .. import commands
 
-    profiles = [member.fallback_profile] + [row.profile for row in SiteAllocation.objects.filter(
-        site_id=member.site_id, station_id=member.station_id).select_related("profile")]
+    rows = SiteAllocation.objects.filter(site_id=member.site_id, station_id=member.station_id)
+    profiles = [profile for row in rows.select_related("profile", "fallback_profile")
+                for profile in (row.fallback_profile, row.profile)]
     for profile in profiles:
         if profile is not None and profile.state in profile.LIVE_STATES:
             try:

@@ -65,13 +65,11 @@ class SiteMemberSerializer(ModelSerializer):
         choices=["A", "W"], required=False, allow_blank=True,
         help_text="Unit of the profiles sent to it (blank: what the station says it takes, "
                   "else A for 1.6 and W for 2.0.1).")
-    fallback_held = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = SiteMember
-        fields = ["station", "evse_max_power", "charging_rate_unit", "fallback_held",
-                  "fallback_stale", "added_at"]
-        read_only_fields = ["fallback_held", "fallback_stale", "added_at"]
+        fields = ["station", "evse_max_power", "charging_rate_unit", "added_at"]
+        read_only_fields = ["added_at"]
 
     def validate_station(self, station):
         site = self.context.get("site")
@@ -87,7 +85,7 @@ class SiteMemberSerializer(ModelSerializer):
 
 class SiteMemberUpdateSerializer(SiteMemberSerializer):
     class Meta(SiteMemberSerializer.Meta):
-        read_only_fields = ["station", "fallback_held", "fallback_stale", "added_at"]
+        read_only_fields = ["station", "added_at"]
 
 
 class SiteSerializer(ModelSerializer):
@@ -130,11 +128,22 @@ class SiteAllocationSerializer(ModelSerializer):
                                            allow_null=True, default=None)
     charging_profile_id = serializers.IntegerField(source="profile.charging_profile_id",
                                                    read_only=True, allow_null=True, default=None)
+    tx_held = serializers.FloatField(
+        read_only=True, allow_null=True,
+        help_text="W the EVSE's TxProfile allows (accepted, or a raise in flight); null: none.")
+    fallback_held = serializers.FloatField(
+        read_only=True, allow_null=True,
+        help_text="W the EVSE's own fallback TxDefaultProfile allows once accepted; null: none "
+                  "accepted since it joined or its station booted (counted at its maximum).")
+    fallback_charging_profile_id = serializers.IntegerField(
+        source="fallback_profile.charging_profile_id", read_only=True, allow_null=True,
+        default=None)
 
     class Meta:
         model = SiteAllocation
         fields = ["station", "evse_id", "transaction_id", "priority", "target", "held", "maximum",
                   "measured", "state", "sent_limit", "sent_unit", "charging_profile_id",
+                  "tx_held", "fallback_held", "fallback_stale", "fallback_charging_profile_id",
                   "updated_at"]
         read_only_fields = fields
 

@@ -36,7 +36,7 @@ class SiteViewSet(viewsets.ModelViewSet):
             actions.site_changed(site.pk)
 
     def perform_destroy(self, instance):
-        for member in list(instance.members.select_related("fallback_profile")):
+        for member in list(instance.members.all()):
             actions.remove_member(member, source=f"api:{self.request.user.username}")
         instance.delete()
 
@@ -65,7 +65,7 @@ class SiteViewSet(viewsets.ModelViewSet):
         (the site's profiles on it are cleared)."""
         site = self.get_object()
         member = SiteMember.objects.filter(site=site, station__identity=identity).select_related(
-            "station", "fallback_profile").first()
+            "station").first()
         if member is None:
             raise NotFound(f"{identity} is not a member of site {site.pk}")
         if request.method == "DELETE":
@@ -74,8 +74,8 @@ class SiteViewSet(viewsets.ModelViewSet):
         body = SiteMemberUpdateSerializer(member, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         with db_transaction.atomic():
-            member = body.save(fallback_stale=True)
-            actions.site_changed(site.pk)
+            member = body.save()
+            actions.member_changed(member)
         return Response(SiteMemberSerializer(member).data)
 
     @extend_schema(responses={200: SiteLiveSerializer})
