@@ -236,7 +236,9 @@
     });
     let timers = [];
     // Once soon, and once more: the answer is applied to the profile just after the command.
-    new MutationObserver(() => {
+    new MutationObserver((records) => {
+      // Relative times ("3 min ago") are rewritten every few seconds: not a change of commands.
+      if (records.every((record) => record.target.nodeName === "TIME")) return;
       timers.forEach(clearTimeout);
       timers = [setTimeout(refresh, 300), setTimeout(refresh, 1500)];
     }).observe(commands, {childList: true, subtree: true});
