@@ -18,7 +18,9 @@ from stations.models import Station
 
 from . import actions, commands, composite
 from .actions.schedules import compare_composites, computed_composite, reported_composite
-from .forms import ChargingProfileForm, period_formset, profile_data
+from .forms import (
+    MAX_SCHEDULES, ChargingProfileForm, ScheduleEditor, profile_data, schedule_editors,
+)
 from .models import ChargingProfile, EVChargingNeeds, EVChargingSchedule, Site, SiteAllocation
 
 # A command's answer usually arrives within this; later ones show up on the station page.
@@ -193,20 +195,32 @@ def station_composite(request, identity):
 
 # --- the profile editor ---------------------------------------------------------------------------
 
+def _editor_page(request, station, form, schedules, reasons=(), status=200):
+    errors = [*reasons, *(f"{field.label}: {error}" for field in form for error in field.errors),
+              *form.non_field_errors()]
+    for schedule in schedules:
+        errors.extend(schedule.error_lines())
+    return render(request, "smartcharging/profile_editor.html", {
+        "station": station, "form": form, "schedules": schedules, "errors": errors,
+        # The blank schedule the page's script copies when the operator adds one.
+        "schedule_template": ScheduleEditor("__prefix__", rows=0),
+        "max_schedules": 1 if station.ocpp_version == OCPP16 else MAX_SCHEDULES,
+    }, status=status)
+
+
 @login_required
 def profile_editor(request, identity):
     station = get_object_or_404(Station, identity=identity)
     if request.method != "POST":
-        initial = {"evse_id": request.GET.get("evse") or 0}
-        return render(request, "smartcharging/profile_editor.html", {
-            "station": station, "form": ChargingProfileForm(initial=initial),
-            "periods": period_formset(), "reasons": []})
-    form, periods = ChargingProfileForm(request.POST), period_formset(request.POST)
+        form = ChargingProfileForm(initial={"evse_id": request.GET.get("evse") or 0})
+        return _editor_page(request, station, form, schedule_editors())
+    form, schedules = ChargingProfileForm(request.POST), schedule_editors(request.POST)
     reasons, status = [], 400
-    if form.is_valid() and periods.is_valid():
+    # Every part is checked, so every error is listed at once.
+    if all([form.is_valid(), *(schedule.is_valid() for schedule in schedules)]):
         try:
             profile, command = commands.set_charging_profile(
-                station, profile_data(form, periods), source=_source(request))
+                station, profile_data(form, schedules), source=_source(request))
         except actions.InvalidProfile as error:
             reasons = error.reasons
         except commands.StationNotReady as error:
@@ -217,8 +231,7 @@ def profile_editor(request, identity):
             _tell_outcome(request, f"Profile #{profile.charging_profile_id} "
                                    f"({profile.purpose}, EVSE {profile.evse_id})", command)
             return redirect(_station_panel_url(station))
-    return render(request, "smartcharging/profile_editor.html", {
-        "station": station, "form": form, "periods": periods, "reasons": reasons}, status=status)
+    return _editor_page(request, station, form, schedules, reasons, status)
 
 
 def _tell_outcome(request, what, command):

@@ -1,6 +1,6 @@
 // Smart-charging charts (Chart.js, vendored): profile schedules and composite schedules as step
-// charts, the station's own composite beside the computed one, the profile editor's period rows,
-// and the site page (limit over 24 h, stacked allocation, live on site.update pushes).
+// charts, the station's own composite beside the computed one, and the site page (limit over
+// 24 h, stacked allocation, live on site.update pushes). The profile editor: profile_editor.js.
 (function () {
   "use strict";
   if (!window.Chart) return;  // no chart library: the tables beside the charts remain
@@ -274,63 +274,6 @@
     });
   }
 
-  // --- the profile editor ---------------------------------------------------------------------
-  function profileEditor() {
-    const form = document.getElementById("profile-form");
-    if (!form) return;
-    const body = document.querySelector("#period-rows tbody");
-    const total = form.querySelector("input[name=periods-TOTAL_FORMS]");
-    const template = document.getElementById("period-template");
-    // Rows are numbered 0..n-1 as the formset reads them.
-    function renumber() {
-      Array.from(body.rows).forEach((row, index) => {
-        row.querySelector(".row-number").textContent = index + 1;
-        row.querySelectorAll("input, select").forEach((input) => {
-          input.name = input.name.replace(/^periods-(\d+|__prefix__)-/, "periods-" + index + "-");
-          if (input.id) input.id = input.id.replace(/^id_periods-(\d+|__prefix__)-/, "id_periods-" + index + "-");
-        });
-      });
-      total.value = body.rows.length;
-      preview();
-    }
-    document.getElementById("add-period").addEventListener("click", () => {
-      const row = template.content.firstElementChild.cloneNode(true);
-      const rows = Array.from(body.rows);
-      const lastStart = rows.length ? Number(rows[rows.length - 1].querySelector("input[name$=start_period]").value) : NaN;
-      body.appendChild(row);
-      renumber();
-      const start = row.querySelector("input[name$=start_period]");
-      start.value = rows.length ? (isNaN(lastStart) ? "" : lastStart + 3600) : 0;
-      row.querySelector("input[name$=limit]").focus();
-      preview();
-    });
-    body.addEventListener("click", (event) => {
-      if (!event.target.classList.contains("remove-period")) return;
-      event.target.closest("tr").remove();
-      renumber();
-    });
-    body.addEventListener("input", preview);
-    function preview() {
-      const canvas = document.getElementById("editor-preview");
-      const periods = Array.from(body.rows).map((row) => ({
-        start: parseFloat(row.querySelector("input[name$=start_period]").value),
-        limit: parseFloat(row.querySelector("input[name$=limit]").value),
-      })).filter((p) => !isNaN(p.start) && !isNaN(p.limit)).sort((a, b) => a.start - b.start);
-      const duration = parseFloat(form.querySelector("input[name=duration]").value);
-      const last = periods.length ? periods[periods.length - 1].start : 0;
-      const end = duration > last ? duration : Math.max(last + 3600, Math.round(last * 1.25));
-      const unit = form.querySelector("select[name=charging_rate_unit]").value;
-      const datasets = [line("preview (" + unit + ")", steps(periods, 0, 1, end), COLORS[0])];
-      draw(canvas, {
-        type: "line", data: {datasets: datasets},
-        options: {parsing: false, scales: {x: offsetAxis(datasets), y: limitAxis(unit)}},
-      });
-    }
-    form.querySelector("select[name=charging_rate_unit]").addEventListener("change", preview);
-    form.querySelector("input[name=duration]").addEventListener("input", preview);
-    preview();
-  }
-
   // --- the site page --------------------------------------------------------------------------
   function drawSite(data) {
     const limit = data.limit;
@@ -438,8 +381,10 @@
     listen((message) => { if (message.kind === "site") refresh(); }, refresh);
   }
 
+  // The profile editor (profile_editor.js) draws its previews with the same helpers.
+  window.csmsCharts = {COLORS: COLORS, steps: steps, line: line, draw: draw, offsetAxis: offsetAxis,
+                       limitAxis: limitAxis};
   stationPanel();
-  profileEditor();
   sitePage();
   siteList();
   document.body.classList.add("sc-charts-drawn");
