@@ -311,3 +311,36 @@ def test_a_session_ending_below_its_fallback_never_lifts_the_sum_over_the_limit(
     assert ledger.highest_sum() <= LIMIT
     quiet(api, site)
     assert live(api, site)["held_sum"] <= LIMIT
+
+
+def test_a_stations_external_limit_caps_its_share_and_frees_the_rest(api, connect_station,
+                                                                      identity):
+    ledger = SiteLedger()
+    site = create_site(api, LIMIT, fallback_limit=2000)
+    a = joined(api, connect_station, ledger, site, f"{identity}-a")
+    b = joined(api, connect_station, ledger, site, f"{identity}-b")
+    eventually(lambda: fallback_frames(ledger, 0, a.identity)
+               and fallback_frames(ledger, 0, b.identity))
+    start_session(ledger, a)
+    start_session(ledger, b)
+    eventually(lambda: allocation_of(api, site, a.identity)["target"] == LIMIT / 2
+               and allocation_of(api, site, b.identity)["target"] == LIMIT / 2)
+    quiet(api, site)
+    limited = ledger.mark()
+    # The station's energy manager holds EVSE 1 at 5 kW: the site gives it no more, and the
+    # other session gets what it cannot take.
+    a.call("NotifyChargingLimit", {
+        "evseId": 1, "chargingLimit": {"chargingLimitSource": "EMS", "isGridCritical": False},
+        "chargingSchedule": [{"id": 1, "chargingRateUnit": "W",
+                              "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 5000}]}]})
+    eventually(lambda: tx_frames(ledger, limited, b.identity)
+               and tx_frames(ledger, limited, b.identity)[-1][4] == LIMIT - 5000)
+    assert tx_frames(ledger, limited, a.identity)[-1][4] == 5000
+    assert ledger.highest_sum() <= LIMIT
+    quiet(api, site)
+    cleared = ledger.mark()
+    a.call("ClearedChargingLimit", {"chargingLimitSource": "EMS", "evseId": 1})
+    eventually(lambda: tx_frames(ledger, cleared, a.identity)
+               and tx_frames(ledger, cleared, a.identity)[-1][4] == LIMIT / 2)
+    assert tx_frames(ledger, cleared, b.identity)[-1][4] == LIMIT / 2
+    assert ledger.highest_sum() <= LIMIT

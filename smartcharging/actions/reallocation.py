@@ -149,9 +149,11 @@ def run_round(site, started):
     normal = [slot for slot in busy if id(slot) not in stuck_rows]
     stuck_sum = sum(slot.row.held for slot in stuck)
     needs = site_inputs.latest_ev_needs([slot.transaction for slot in normal])
+    external = site_inputs.external_limits(running, site, now)
     demands = [site_inputs.demand_of(
         slot.row, slot.transaction, needs.get((slot.member.station_id, slot.row.evse_id)),
-        slot.row.previous, site) for slot in normal]
+        slot.row.previous, site, external.get((slot.member.station_id, slot.row.evse_id)))
+        for slot in normal]
     shares = allocation.allocate(max(budget - stuck_sum, 0.0), demands)
     timings["compute_ms"] = round((time.monotonic() - started) * 1000, 1)
 

@@ -5,6 +5,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 
 from csms.ocpp.framing import OCPP16
 from devicemodel.models import (
@@ -14,7 +15,7 @@ from transactions.models import Transaction
 
 from .. import composite
 from ..allocation import Demand
-from ..models import EVChargingNeeds, Site
+from ..models import ChargingLimit, EVChargingNeeds, Site
 from .profiles import station_limits
 
 logger = logging.getLogger(__name__)
@@ -232,12 +233,62 @@ def power_of(rows):
     return sum(phases) if phases else None
 
 
-def demand_of(row, transaction, needs, previous, site):
+def _limit_in_force(schedule, began, now, site):
+    """W a reported external charging schedule sets at `now` (None: none in force)."""
+    start = began
+    if schedule.get("startSchedule"):
+        start = parse_datetime(schedule["startSchedule"]) or began
+    elapsed = (now - start).total_seconds()
+    if elapsed < 0 or (schedule.get("duration") is not None and elapsed >= schedule["duration"]):
+        return None
+    periods = [period for period in schedule.get("chargingSchedulePeriod", [])
+               if period["startPeriod"] <= elapsed]
+    if not periods:
+        return None
+    period = max(periods, key=lambda item: item["startPeriod"])
+    if schedule.get("chargingRateUnit") == Site.Unit.WATTS:
+        return float(period["limit"])
+    phases = period.get("numberPhases") or site.number_phases
+    return float(period["limit"]) * phases * site.voltage
+
+
+def external_limits(running, site, now):
+    """{(station pk, EVSE id): W} the stations' own external limits (NotifyChargingLimit, not
+    cleared) allow the running sessions: an EVSE's own, and a station-wide one shared evenly
+    between that station's running sessions. The allocator gives no EVSE more, so what a limited
+    station cannot take goes to the others."""
+    stations = {station_pk for station_pk, _ in running}
+    if not stations:
+        return {}
+    sessions = {}
+    for station_pk, evse_id in running:
+        sessions.setdefault(station_pk, []).append(evse_id)
+    caps = {}
+    for limit in ChargingLimit.objects.filter(station_id__in=stations, cleared_at__isnull=True):
+        watts = [value for value in (_limit_in_force(schedule, limit.notified_at, now, site)
+                                     for schedule in limit.schedules or []) if value is not None]
+        if not watts:
+            continue
+        evse_ids = sessions.get(limit.station_id, [])
+        if limit.evse_id:
+            targets, cap = [limit.evse_id], min(watts)
+        else:
+            targets, cap = evse_ids, min(watts) / max(len(evse_ids), 1)
+        for evse_id in targets:
+            key = (limit.station_id, evse_id)
+            caps[key] = min(caps.get(key, cap), cap)
+    return caps
+
+
+def demand_of(row, transaction, needs, previous, site, external=None):
     """The allocator's Demand for the running transaction on an allocation row: the EVSE's
-    maximum and the EV's limits (`needs`), the token's priority, the power last measured (kept on
-    the row by the meter-value trigger) and `previous`, its share last round (None when new)."""
+    maximum, the EV's limits (`needs`) and the station's external limit (`external`, W), the
+    token's priority, the power last measured (kept on the row by the meter-value trigger) and
+    `previous`, its share last round (None when new)."""
     ev_max, ev_min = ev_limits(needs, site)
     max_power = row.maximum if ev_max is None else min(row.maximum, ev_max)
+    if external is not None:
+        max_power = max(min(max_power, external), 0.0)
     priority = transaction.id_token.charging_priority if transaction.id_token_id else 0
     return Demand(key=row.pk, max_power=max_power, min_power=min(ev_min, max_power),
                   priority=priority, measured=row.measured, previous=previous)

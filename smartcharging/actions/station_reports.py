@@ -11,6 +11,7 @@ from ..models import (
     ChargingLimit, ChargingProfile, EVChargingNeeds, EVChargingSchedule, ProfileReport,
 )
 from . import ev_needs, restore
+from .sites import station_changed
 
 State = ChargingProfile.State
 
@@ -117,15 +118,20 @@ def record_charging_limit(station_pk, payload):
         current.schedules = payload.get("chargingSchedule", [])
         current.notified_at = timezone.now()
         current.save()
+        # A site member's sessions are shared out again within the new limit.
+        station_changed(station_pk)
     return current
 
 
 def clear_charging_limit(station_pk, payload):
     """ClearedChargingLimit: the external limit of this source (and EVSE) no longer applies."""
-    return ChargingLimit.objects.filter(
+    cleared = ChargingLimit.objects.filter(
         station_id=station_pk, charging_limit_source=payload["chargingLimitSource"],
         evse_id=payload.get("evseId"), cleared_at__isnull=True,
     ).update(cleared_at=timezone.now())
+    if cleared:
+        station_changed(station_pk)
+    return cleared
 
 
 def record_ev_charging_needs(station_pk, payload):
