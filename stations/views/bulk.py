@@ -112,8 +112,9 @@ def bulk_create(request):
             form.add_error(None, message)
         return render(request, "stations/bulk_confirm.html",
                       {"form": form, "stations": [], "count": 0}, status=400)
-    messages.success(request, f"{bulk.describe(operation)} started on "
-                              f"{operation.targets.count()} stations.")
+    count = operation.targets.count()
+    messages.success(request, f"{bulk.describe(operation)} started on {count} "
+                              f"station{'' if count == 1 else 's'}.")
     return redirect("stations:bulk", pk=operation.pk)
 
 
