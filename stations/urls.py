@@ -72,7 +72,7 @@ urlpatterns = [
     path("bulk-operations/start/", bulk_views.bulk_create, name="bulk-create"),
     path("bulk-operations/<int:pk>/", bulk_views.bulk_detail, name="bulk"),
     path("bulk-operations/<int:pk>/progress/", bulk_views.bulk_progress, name="bulk-progress"),
-    path("alerts/", alert_views.alert_list, name="alerts"),
-    path("alerts/rows/", alert_views.alert_rows, name="alert-rows"),
-    path("alerts/<int:pk>/acknowledge/", alert_views.alert_acknowledge, name="alert-acknowledge"),
+    path("operational-alerts/", alert_views.alert_list, name="alerts"),
+    path("operational-alerts/rows/", alert_views.alert_rows, name="alert-rows"),
+    path("operational-alerts/<int:pk>/acknowledge/", alert_views.alert_acknowledge, name="alert-acknowledge"),
 ]

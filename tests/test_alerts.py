@@ -161,3 +161,26 @@ def test_bad_alert_requests_are_answered_4xx_json(api):
     assert missing.status_code == 404 and "detail" in missing.json()
     assert api.get("/alerts/999999999/").status_code == 404
     assert api.delete("/alerts/1/").status_code == 405
+
+
+def test_the_page_acknowledges_with_a_plain_form_post(api, dashboard, connect_station, identity):
+    station = connect_station(identity)
+    station.status("Faulted")
+    alert = eventually(lambda: active_alert(api, identity, "ConnectorFaulted"))
+    page = f"/operational-alerts/?station={identity}"
+    assert f'data-alert="{alert["id"]}"' in dashboard.get(page).text
+
+    answer = dashboard.submit(f"/operational-alerts/{alert['id']}/acknowledge/",
+                              {"next": page}, form_page=page)
+    assert answer.status_code == 200 and str(answer.url).endswith(page)
+    assert 'data-acknowledged="1"' in answer.text
+    assert api.get(f"/alerts/{alert['id']}/").json()["acknowledged_by"] == "operator"
+    # An outside `next` is not followed; an unknown alert is 404; GET is not an acknowledgement.
+    outside = dashboard.submit(f"/operational-alerts/{alert['id']}/acknowledge/",
+                               {"next": "https://example.com/"}, form_page=page)
+    assert outside.url.host != "example.com"
+    missing = dashboard.submit("/operational-alerts/999999999/acknowledge/", {}, form_page=page)
+    assert missing.status_code == 404
+    assert dashboard.get(f"/operational-alerts/{alert['id']}/acknowledge/").status_code == 405
+    # Unknown filter values fall back to the defaults instead of failing.
+    assert dashboard.get("/operational-alerts/?show=nope&kind=nope&page=x").status_code == 200

@@ -18,7 +18,8 @@
     return fetch(rowsUrl, {credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
       .then((response) => response.ok ? response.text() : Promise.reject(response.status))
       .then((html) => {
-        const fresh = new DOMParser().parseFromString(html, "text/html");
+        // Table sections outside a <table> are dropped by the HTML parser.
+        const fresh = new DOMParser().parseFromString("<table>" + html + "</table>", "text/html");
         ["alerts-body", "alerts-pager"].forEach((id) => {
           const now = document.getElementById(id);
           const next = fresh.getElementById(id);
