@@ -89,5 +89,9 @@ def test_pages_of_a_large_list(operator_client, fleet, monkeypatch):
     monkeypatch.setattr(views, "STATIONS_PER_PAGE", 20)
     second = operator_client.get("/stations/", {"q": fleet, "page": 2})
     assert identities(second) == [f"{fleet}-{n:02}" for n in range(20, 30)]
-    assert second.context["live_rows"] is False
+    # Pushes never add rows: the page subscribes to its own rows (and re-reads itself when a
+    # station sorting within or after them may belong on it).
+    live = second.context["live"]
+    assert live["stations"] == identities(second)
+    assert live["range"] == [f"{fleet}-20", f"{fleet}-29"] and live["open_end"] is True
     assert f"?q={fleet}&amp;page=1" in second.content.decode()
