@@ -122,3 +122,4 @@ from .logs import LogRequest  # noqa: E402,F401
 from .datatransfer import DataTransferExchange  # noqa: E402,F401
 from .alerts import Alert  # noqa: E402,F401
 from .bulk import BulkOperation, BulkTarget  # noqa: E402,F401
+from .certificates import CertificateSigningRequest, StationCertificate  # noqa: E402,F401
