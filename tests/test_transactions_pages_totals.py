@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_helpers import in_thread, screenshot
+from tests.browser_helpers import in_thread, screenshot, wait_live
 from tests.transactions_helpers import event, new_token
 
 pytestmark = pytest.mark.browser
@@ -60,3 +60,17 @@ def test_date_range_totals_equal_the_api(page, connect_station, identity, api):
         "station": identity, "date_from": "2026-03-01", "date_to": "2026-03-03"}).json()
     assert {t["transaction_id"] for t in listed["results"]} == set(inside)
     assert sum(Decimal(t["energy_wh"]) for t in listed["results"]) == Decimal(9750)
+
+
+def test_totals_follow_pushed_sessions(page, connect_station, identity):
+    station = connect_station(identity)
+    page.goto(f"/transactions/?station={identity}&date_from=2026-03-01")
+    totals = page.locator("#transaction-totals")
+    expect(totals).to_contain_text("0 transactions")
+    wait_live(page)
+    transaction_id = ended_session(station, in_thread(new_token), 0, 1200, 3000)
+    expect(page.locator("#transactions tbody tr")).to_have_count(1)
+    expect(page.locator("#transactions tbody tr")).to_contain_text(transaction_id)
+    expect(totals).to_contain_text("1 transaction ·")
+    expect(totals).to_contain_text("3.000 kWh")
+    expect(totals).to_contain_text("20 min 00 s")

@@ -30,18 +30,23 @@ def _filter(request):
 @login_required
 def transaction_list(request):
     filterset = _filter(request)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     # The page links keep the filter, not the page number.
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("partial", None)
-    context = {"page": page, "transactions": page.object_list, "query": query.urlencode(),
-               "filters": request.GET}
-    if request.GET.get("partial"):
-        # The page refreshes its rows with this every few seconds (live list).
+    context = {"query": query.urlencode(), "filters": request.GET}
+    partial = request.GET.get("partial")
+    if partial == "totals":
+        # The live list re-reads its totals with this after a push...
+        context["totals"] = totals(filterset.qs)
+        return render(request, "transactions/_transaction_totals.html", context)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    context.update(page=page, transactions=page.object_list)
+    if partial:
+        # ... and its rows with this.
         return render(request, "transactions/_transaction_rows.html", context)
-    context["filter_errors"] = filterset.errors if filterset.is_bound else {}
     context["totals"] = totals(filterset.qs)
+    context["filter_errors"] = filterset.errors if filterset.is_bound else {}
     return render(request, "transactions/transaction_list.html", context)
 
 

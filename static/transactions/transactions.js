@@ -16,11 +16,21 @@
     };
   }
 
+  // The totals line above the table (count, kWh, duration for the filter), re-read with the rows.
+  async function readTotals() {
+    const totals = document.getElementById("transaction-totals");
+    if (!totals) return;
+    const response = await fetch(totals.dataset.url, {credentials: "same-origin"});
+    if (!response.ok) throw new Error(response.status);
+    totals.outerHTML = await response.text();
+  }
+
   async function readRows() {
     try {
       const response = await fetch(table.dataset.url, {credentials: "same-origin"});
       if (!response.ok) throw new Error(response.status);
       table.querySelector("tbody").innerHTML = await response.text();
+      await readTotals();
       if (label) label.textContent = "live";
       socket.resubscribe();
     } catch (error) {
