@@ -79,11 +79,18 @@ def _child(children, metric, *labels):
 
 def count_frame(direction, message_type, action, outcome, duration_ms):
     """One frame in or out (called by the message log for every frame)."""
-    action = _action_label(action or "")
-    outcome = outcome if outcome in KNOWN_OUTCOMES else "other"
-    _child(_message_children, messages, direction, MESSAGE_TYPE_NAMES.get(message_type, "unparsed"),
-           action, outcome).inc()
+    key = (direction, message_type, action, outcome)
+    child = _message_children.get(key)
+    if child is None:
+        action = _action_label(action or "")
+        outcome = outcome if outcome in KNOWN_OUTCOMES else "other"
+        child = messages.labels(direction, MESSAGE_TYPE_NAMES.get(message_type, "unparsed"),
+                                action, outcome)
+        if key == (direction, message_type, action, outcome):
+            _message_children[key] = child  # only known label values: the cache stays bounded
+    child.inc()
     if duration_ms is not None and message_type != CALL:
+        action = _action_label(action or "")
         # An answer going out closes a station's CALL; one coming in closes ours.
         children, metric = ((_handler_children, handler_seconds) if direction == "out"
                             else (_answer_children, station_answer_seconds))
