@@ -386,6 +386,28 @@ ALERT_CHECK_SECONDS = env_float("ALERT_CHECK_SECONDS", 30.0)
 CELERY_BEAT_SCHEDULE["stations-check-alerts"] = {
     "task": "stations.tasks.check_alerts", "schedule": ALERT_CHECK_SECONDS}
 
+# --- Station certificates (the CSMS's certificate authority) ------------------------------------
+# Where the generated root and charging-station sub-CA live (keys 0600); used when no
+# operator CA is given. Every process that signs (servers, workers) must see the same directory.
+CERTIFICATE_AUTHORITY_DIR = Path(env_str("CERTIFICATE_AUTHORITY_DIR") or DATA_DIR / "ca")
+# The operator's own issuing CA instead: PEM certificate (issuer first, then its chain up to the
+# root) and its private key.
+CERTIFICATE_AUTHORITY_CERT_FILE = env_str("CERTIFICATE_AUTHORITY_CERT_FILE", "")
+CERTIFICATE_AUTHORITY_KEY_FILE = env_str("CERTIFICATE_AUTHORITY_KEY_FILE", "")
+# Encrypts the generated CA keys on disk (and decrypts the operator's key); blank: unencrypted.
+CERTIFICATE_AUTHORITY_KEY_PASSPHRASE = env_str("CERTIFICATE_AUTHORITY_KEY_PASSPHRASE", "")
+# The O= a station's CSR must carry (and the generated CA's own organisation).
+CERTIFICATE_ORGANIZATION = env_str("CERTIFICATE_ORGANIZATION", "CSMS")
+# Days a signed station certificate is valid (never beyond the issuing CA).
+CERTIFICATE_VALIDITY_DAYS = env_int("CERTIFICATE_VALIDITY_DAYS", 365)
+# A station whose certificate expires within this many days is asked for a new CSR.
+CERTIFICATE_RENEWAL_DAYS = env_int("CERTIFICATE_RENEWAL_DAYS", 30)
+# How often (s) the beat looks for certificates to renew.
+CERTIFICATE_RENEWAL_CHECK_SECONDS = env_float("CERTIFICATE_RENEWAL_CHECK_SECONDS", 3600.0)
+CELERY_BEAT_SCHEDULE["stations-renew-certificates"] = {
+    "task": "stations.tasks.renew_station_certificates",
+    "schedule": CERTIFICATE_RENEWAL_CHECK_SECONDS}
+
 # --- Webhooks ----------------------------------------------------------------------------------
 # Automatic tries of one webhook delivery (the first included) before it is marked failed.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)

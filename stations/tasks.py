@@ -160,3 +160,20 @@ def advance_bulk_operations():
     from .actions import bulk
 
     return bulk.advance_running_operations()
+
+
+@shared_task(ignore_result=True)
+def sign_certificate(signing_request_pk):
+    """Sign an accepted CSR and send the chain in CertificateSigned (after SignCertificate's answer)."""
+    from .commands import certificates
+
+    row = certificates.send_signed_certificate(signing_request_pk)
+    return row.pk if row else None
+
+
+@shared_task(ignore_result=True)
+def renew_station_certificates():
+    """The beat's pass asking stations whose certificate expires soon for a new CSR."""
+    from .commands import certificates
+
+    return certificates.renew_due_certificates()

@@ -3,8 +3,17 @@ fails, to prove a failing handler is answered InternalError and the connection s
 from csms.ocpp.framing import OCPP16, OCPP201
 from csms.ocpp.router import router
 
+# 1.6 SignCertificate has a real handler: only a truncated CSR (no END line) reaches the failure.
+_sign_certificate_16 = router.lookup(OCPP16, "SignCertificate")
+
 
 @router.register(OCPP201, "GetCertificateStatus", replace=True)
-@router.register(OCPP16, "SignCertificate", replace=True)
 def failing_handler(session, payload):
     raise RuntimeError("this handler fails on purpose")
+
+
+@router.register(OCPP16, "SignCertificate", replace=True)
+def failing_sign_certificate_16(session, payload):
+    if _sign_certificate_16 is None or "END CERTIFICATE REQUEST" not in payload["csr"]:
+        raise RuntimeError("this handler fails on purpose")
+    return _sign_certificate_16[0](session, payload)

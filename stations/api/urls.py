@@ -36,3 +36,11 @@ router_registrations += [("alerts", AlertViewSet, "alert")]
 
 from .bulk import BulkOperationViewSet  # noqa: E402
 router_registrations += [("bulk-operations", BulkOperationViewSet, "bulk-operation")]
+
+from .certificates import (CertificateAuthorityView, CertificateSigningRequestViewSet,  # noqa: E402
+                           StationCertificateViewSet)
+urlpatterns += [path("certificate-authority/", CertificateAuthorityView.as_view(),
+                     name="certificate-authority")]
+router_registrations += [("station-certificates", StationCertificateViewSet, "station-certificate"),
+                         ("certificate-signing-requests", CertificateSigningRequestViewSet,
+                          "certificate-signing-request")]
