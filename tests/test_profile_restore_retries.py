@@ -4,6 +4,7 @@ while the station stays connected, then the profile stays in error (a later boot
 from django.test import override_settings
 
 from csms.models import Command
+from csms.ocpp import presence
 from smartcharging.actions import restore
 from smartcharging.models import ChargingProfile, ProfileReport
 from tests.helpers import calls_before_marker, eventually
@@ -20,6 +21,11 @@ def restore_sends(identity, profile):
     return list(Command.objects.filter(
         identity=identity, source=RESTORE, action="SetChargingProfile",
         payload__chargingProfile__id=profile.charging_profile_id).order_by("id"))
+
+
+def restore_sends_16(identity):
+    return list(Command.objects.filter(identity=identity, source=RESTORE,
+                                       action="SetChargingProfile").order_by("id"))
 
 
 def test_report_never_completed_resends_every_profile(connect_station, identity, api):
@@ -114,11 +120,6 @@ def test_resend_refused_by_callerror_is_retried_16(connect_station, identity, ap
     assert [c.status for c in restore_sends_16(identity)] == ["error", "accepted"]
 
 
-def restore_sends_16(identity):
-    return list(Command.objects.filter(identity=identity, source=RESTORE,
-                                       action="SetChargingProfile").order_by("id"))
-
-
 def test_gives_up_after_the_attempts_and_the_next_boot_tries_again(connect_station, identity,
                                                                     api):
     station = connect_station(identity)
@@ -169,6 +170,4 @@ def test_not_retried_once_the_station_is_gone(connect_station, identity, api):
 
 
 def _connected(identity):
-    from csms.ocpp import presence
-
     return presence.lookup(identity) is not None

@@ -131,6 +131,10 @@ def resend(station, profiles, retry=False):
     sent = []
     for profile in profiles:
         with db_transaction.atomic():
+            if retry and not ChargingProfile.objects.select_for_update().filter(
+                    pk=profile.pk, state=State.ERROR,
+                    restore_attempts=profile.restore_attempts).exists():
+                continue  # another pass (or a boot) sent it meanwhile
             command = outbound.send_call(station.identity, station.ocpp_version,
                                          "SetChargingProfile",
                                          profile_payload(profile, station.ocpp_version),
@@ -188,7 +192,8 @@ def due_retries(now=None):
         command__source=RESTORE_SOURCE, command__status__in=RETRIED,
     ).select_related("station", "command")[:500])
     due = {}
-    connected = presence.live_identities({row.station.identity for row in failed}) if failed else set()
+    connected = presence.live_identities({row.station.identity for row in failed}) if failed \
+        else set()
     for row in failed:
         failed_at = row.command.finished_at or row.updated_at
         if row.station.identity not in connected:
