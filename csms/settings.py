@@ -191,6 +191,20 @@ OCPP_BOOT_RETRY_INTERVAL = env_int("OCPP_BOOT_RETRY_INTERVAL", 60)
 #   pending - register it and answer its boot Pending until an operator accepts it
 #   reject  - refuse the WebSocket upgrade
 OCPP_UNKNOWN_STATION_POLICY = env_str("OCPP_UNKNOWN_STATION_POLICY", "accept")
+# Station identities: OCPP identifierString (letters, digits, * - _ = : + | @ .) by default; a
+# regular expression here replaces that character set (e.g. to allow spaces). Never allowed
+# either way: more than 48 characters, non-printable or non-ASCII ones, "/", "\\" and "..".
+OCPP_IDENTITY_PATTERN = env_str("OCPP_IDENTITY_PATTERN", "")
+# Failed station logins (Basic auth on the upgrade): after this many failures of one identity,
+# or from one source address, further upgrades are refused (HTTP 429) without checking the
+# password, for OCPP_LOGIN_THROTTLE_BASE_SECONDS doubling with each failure beyond the
+# threshold, up to OCPP_LOGIN_THROTTLE_MAX_SECONDS. A count with no failure for
+# OCPP_LOGIN_THROTTLE_FORGET_SECONDS starts over; a successful login clears its identity's count.
+OCPP_LOGIN_THROTTLE_IDENTITY_FAILURES = env_int("OCPP_LOGIN_THROTTLE_IDENTITY_FAILURES", 5)
+OCPP_LOGIN_THROTTLE_ADDRESS_FAILURES = env_int("OCPP_LOGIN_THROTTLE_ADDRESS_FAILURES", 20)
+OCPP_LOGIN_THROTTLE_BASE_SECONDS = env_float("OCPP_LOGIN_THROTTLE_BASE_SECONDS", 1.0)
+OCPP_LOGIN_THROTTLE_MAX_SECONDS = env_float("OCPP_LOGIN_THROTTLE_MAX_SECONDS", 900.0)
+OCPP_LOGIN_THROTTLE_FORGET_SECONDS = env_float("OCPP_LOGIN_THROTTLE_FORGET_SECONDS", 3600.0)
 # WebSocket ping interval (s); keeps NAT mappings open. Idle connections are never cut off.
 OCPP_PING_INTERVAL = env_int("OCPP_PING_INTERVAL", 20)
 # Days of frames kept in the message log.

@@ -1,12 +1,10 @@
 """The stations app's part in every OCPP session: admission, connection state and the boot gate."""
-import hashlib
-import hmac
 import logging
 
 from csms.ocpp.framing import OcppError
 from csms.ocpp.lifecycle import Admission, StationDirectory
 
-from . import actions
+from . import actions, login
 from .models import Station
 from .signals import station_connected, station_disconnected
 
@@ -15,22 +13,6 @@ logger = logging.getLogger(__name__)
 # B02: a Pending station may answer what the CSMS asked of it (reports after GetBaseReport,
 # GetReport, GetMonitoringReport) besides booting again; everything else waits for Accepted.
 ALLOWED_WHILE_PENDING = {"BootNotification", "NotifyReport", "NotifyMonitoringReport"}
-
-# A verified (identity, password hash) -> digest of the password, so a reconnect storm does not
-# pay the password hasher's deliberate cost once per socket. A changed hash misses the cache.
-_verified = {}
-
-
-def _password_matches(station, password):
-    key = (station.identity, station.password_hash)
-    digest = hashlib.sha256(password.encode()).digest()
-    known = _verified.get(key)
-    if known is not None:
-        return hmac.compare_digest(known, digest)
-    if station.check_password(password):
-        _verified[key] = digest
-        return True
-    return False
 
 
 class StationsDirectory(StationDirectory):
@@ -42,12 +24,10 @@ class StationsDirectory(StationDirectory):
             except actions.RegistrationRefused:
                 return Admission(False, 404, "Unknown charging station")
         if station.password_hash:
-            # Security profile 1/2: username is the identity (BRIEF §1); never log the password.
-            if basic_auth is None:
-                return Admission(False, 401, "HTTP Basic authentication required")
-            username, password = basic_auth
-            if username != identity or not _password_matches(station, password):
-                return Admission(False, 401, "Wrong identity or password")
+            # Security profile 1/2: username is the identity (BRIEF §1); throttled, never logged.
+            refusal = login.authenticate(station, identity, basic_auth, remote_address)
+            if refusal is not None:
+                return refusal
         return Admission(True, station_pk=station.pk,
                          registration_status=station.registration_status)
 

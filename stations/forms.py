@@ -9,6 +9,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from csms.models import MessageLogEntry
 from csms.ocpp import outbound, schemas
 from csms.ocpp.framing import OCPP16, OCPP201
+from csms.ocpp.identity import identity_problem
 
 from . import actions
 from .models import Connector, Station
@@ -141,8 +142,9 @@ class StationRegistrationForm(forms.Form):
 
     def clean_identity(self):
         identity = self.cleaned_data["identity"]
-        if identity != identity.strip() or "/" in identity or not identity.isprintable():
-            raise ValidationError("Identity must be printable, without '/' or spaces around it.")
+        problem = identity_problem(identity)  # the rule the WebSocket upgrade applies too
+        if problem:
+            raise ValidationError(problem)
         if Station.objects.filter(identity=identity).exists():
             raise ValidationError("A station with this identity is already registered.")
         return identity

@@ -116,9 +116,14 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         identity = self.scope["url_route"]["kwargs"]["identity"]
         subprotocol = choose_subprotocol(self.scope.get("subprotocols", []))
-        if subprotocol is None or not valid_identity(identity):
-            # BRIEF §1: no common subprotocol (or no usable identity) refuses the upgrade.
+        if subprotocol is None:
+            # BRIEF §1: no common subprotocol refuses the upgrade.
             await self.close()
+            return
+        if not valid_identity(identity):
+            # Refused before anything is looked up or registered (csms/ocpp/identity.py).
+            metrics.upgrade(400)
+            await self.deny(lifecycle.Admission(False, 400, "Invalid charging station identity"))
             return
         ocpp_version = SUBPROTOCOLS[subprotocol]
         logformat.station_identity.set(identity)  # this task's log lines (and its threads') name it
@@ -252,6 +257,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
                 headers.append((b"www-authenticate", b'Basic realm="OCPP"'))
             if admission.http_status == 503:
                 headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
+            elif admission.retry_after:
+                headers.append((b"retry-after", str(admission.retry_after).encode()))
             await self.base_send({
                 "type": "websocket.http.response.start",
                 "status": admission.http_status,

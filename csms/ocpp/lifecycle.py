@@ -14,6 +14,8 @@ class Admission:
     reason: str = ""
     station_pk: int | None = None
     registration_status: str = ""
+    # Seconds for the Retry-After of a refusal (429: too many failed logins).
+    retry_after: int = 0
 
 
 class StationDirectory:

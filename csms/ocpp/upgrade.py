@@ -3,9 +3,10 @@ HTTP Basic credentials; and the answer to an upgrade to a path nothing serves.""
 import base64
 import binascii
 
+from . import identity as identity_rules
 from .framing import SUBPROTOCOLS
 
-MAX_IDENTITY_LENGTH = 48
+MAX_IDENTITY_LENGTH = identity_rules.MAX_IDENTITY_LENGTH
 DENIAL_EXTENSION = "websocket.http.response"
 
 
@@ -23,11 +24,8 @@ async def unknown_websocket_path(scope, receive, send):
 
 
 def valid_identity(identity):
-    return (
-        0 < len(identity) <= MAX_IDENTITY_LENGTH
-        and identity.isprintable()
-        and "/" not in identity
-    )
+    # One rule for the socket and the API (csms/ocpp/identity.py).
+    return identity_rules.valid_identity(identity)
 
 
 def parse_basic_auth(headers):

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from csms.api.serializers import INTEGER_MAX, ModelSerializer
+from csms.ocpp.identity import identity_problem
 from stations.models import Connector, Evse, Station
 
 
@@ -50,8 +51,9 @@ class StationSerializer(ModelSerializer):
         return bool(station.password_hash)
 
     def validate_identity(self, value):
-        if "/" in value or not value.isprintable() or value != value.strip():
-            raise serializers.ValidationError("Identity must be printable, without '/' or spaces around it.")
+        problem = identity_problem(value)  # the rule the WebSocket upgrade applies too
+        if problem:
+            raise serializers.ValidationError(problem)
         if self.instance is not None and value != self.instance.identity:
             raise serializers.ValidationError("A station's identity cannot change.")
         return value

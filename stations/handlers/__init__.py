@@ -80,3 +80,4 @@ from . import display  # noqa: E402,F401  (display messages: notifications and a
 from . import logs  # noqa: E402,F401  (log and diagnostics notifications and answers)
 from . import data_transfers  # noqa: E402,F401  (outbound DataTransfer answers)
 from . import certificates  # noqa: E402,F401  (SignCertificate and certificate answers)
+from . import security_events  # noqa: E402,F401  (security log, password rotation answers)

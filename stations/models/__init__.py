@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from csms.ocpp.framing import OCPP16, OCPP201
+from csms.ocpp.identity import identity_problem
 
 
 class Station(models.Model):
@@ -61,8 +62,9 @@ class Station(models.Model):
         return bool(self.password_hash) and check_password(raw_password, self.password_hash)
 
     def clean(self):
-        if "/" in self.identity or not self.identity.isprintable():
-            raise ValidationError({"identity": "Identity must be printable and contain no '/'."})
+        problem = identity_problem(self.identity)  # the rule the WebSocket upgrade applies too
+        if problem:
+            raise ValidationError({"identity": problem})
 
 
 class Evse(models.Model):
@@ -123,3 +125,4 @@ from .datatransfer import DataTransferExchange  # noqa: E402,F401
 from .alerts import Alert  # noqa: E402,F401
 from .bulk import BulkOperation, BulkTarget  # noqa: E402,F401
 from .certificates import CertificateSigningRequest, StationCertificate  # noqa: E402,F401
+from .security import LoginFailure, LoginThrottle, PasswordRotation, SecurityEvent  # noqa: E402,F401

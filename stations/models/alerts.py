@@ -11,6 +11,7 @@ class Alert(models.Model):
         BOOT_REJECTED = "BootRejected", "Boot rejected"
         TRANSACTION_SILENT = "TransactionSilent", "Transaction without news"
         COMMAND_TIMEOUTS = "CommandTimeouts", "Commands timing out"
+        SECURITY_EVENT = "SecurityEvent", "Critical security event"
 
     class State(models.TextChoices):
         ACTIVE = "Active"
