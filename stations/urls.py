@@ -9,6 +9,7 @@ from .views import firmware as firmware_views
 from .views import logs as log_views
 from .views import overview as overview_views
 from .views import alerts as alert_views
+from .views import certificates as certificate_views
 
 app_name = "stations"
 urlpatterns = [
@@ -75,4 +76,10 @@ urlpatterns = [
     path("operational-alerts/", alert_views.alert_list, name="alerts"),
     path("operational-alerts/rows/", alert_views.alert_rows, name="alert-rows"),
     path("operational-alerts/<int:pk>/acknowledge/", alert_views.alert_acknowledge, name="alert-acknowledge"),
+    path("certificates/", certificate_views.network_certificates, name="certificates-network"),
+    path("certificates/ca/<str:which>", certificate_views.ca_certificate_download, name="ca-download"),
+    path("stations/<str:identity>/certificates/", certificate_views.station_certificates,
+         name="certificates"),
+    path("stations/<str:identity>/certificates/<str:operation>/",
+         certificate_views.station_certificate_command, name="certificate-command"),
 ]

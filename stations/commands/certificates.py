@@ -70,9 +70,9 @@ def install_certificate(station, certificate_type, pem, source=""):
         errors.append(f"OCPP 1.6 installs only {', '.join(actions.TYPES_16)}")
     try:
         certificate = certs.load_certificates(pem)[0]
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError):
         certificate = None
-        errors.append(f"certificate is not a PEM certificate ({error})")
+        errors.append("certificate is not a PEM certificate")
     if errors:
         raise outbound.InvalidCommand(errors)
     wire_type = actions.TYPES_16[certificate_type] if version == OCPP16 else certificate_type
