@@ -109,6 +109,11 @@ def send_tx_profile(site, slot, limit, watts, frames, phase):
         # An increase counts from the moment it may arrive; a first TxProfile below the
         # fallback changes nothing until it is accepted (the EVSE is still on the fallback).
         fields["tx_held"] = max(watts, fallback_bound(row)) if row.tx_held is None else watts
+    return _sent(row, fields, frame, command)
+
+
+def _sent(row, fields, frame, command):
+    """Record on the row (and in the database) what was just sent; the command's pk."""
     for name, value in fields.items():
         setattr(row, name, value)
     row.held = worst_case(row)
@@ -140,13 +145,7 @@ def send_fallback(site, slot, unit, limit, watts, frames, phase):
     fields = {"fallback_profile": profile, "fallback_stale": False}
     if row.fallback_held is not None and watts > row.fallback_held:
         fields["fallback_held"] = watts  # an increase counts from the moment it may arrive
-    for name, value in fields.items():
-        setattr(row, name, value)
-    row.held = worst_case(row)
-    SiteAllocation.objects.filter(pk=row.pk).update(**fields)
-    refresh_held(SiteAllocation.objects.filter(pk=row.pk))
-    frame["command"] = command.pk
-    return command.pk
+    return _sent(row, fields, frame, command)
 
 
 # --- answers -------------------------------------------------------------------------------------
