@@ -39,7 +39,7 @@ class AttentionSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
 
 
-class AlertSerializer(serializers.Serializer):
+class OverviewAlertSerializer(serializers.Serializer):
     source = serializers.CharField(help_text=(
         "station (an operational alert: offline, faulted, rejected, ...) or device (NotifyEvent)."))
     station = serializers.CharField()
@@ -51,7 +51,7 @@ class AlertSerializer(serializers.Serializer):
 
 class AlertsSerializer(serializers.Serializer):
     active = serializers.IntegerField()
-    latest = AlertSerializer(many=True)
+    latest = OverviewAlertSerializer(many=True)
 
 
 class HistoryPointSerializer(serializers.Serializer):
