@@ -20,11 +20,17 @@ class StationAdmin(admin.ModelAdmin):
                     "registration_status", "vendor_name", "model", "last_message_at"]
     list_filter = ["online", "ocpp_version", "registration_status", "registration_policy"]
     search_fields = ["identity", "description", "serial_number"]
-    readonly_fields = ["password_hash", "registration_status", "ocpp_version", "online",
+    # Never the password hash: only whether there is one (passwords change via the API/page).
+    exclude = ["password_hash"]
+    readonly_fields = ["has_password", "registration_status", "ocpp_version", "online",
                        "connection_changed_at", "last_message_at", "remote_address",
                        "vendor_name", "model", "serial_number", "firmware_version", "modem_iccid",
                        "modem_imsi", "boot_reason", "last_boot_at", "status", "error_code"]
     inlines = [EvseInline, ConnectorInline]
+
+    @admin.display(boolean=True, description="Password set")
+    def has_password(self, station):
+        return bool(station.password_hash)
 
 
 @admin.register(Evse)

@@ -105,7 +105,10 @@ def settle_command(command):
             station.save(update_fields=["password_hash"])
             logger.info("Station %s accepted a new password", station.identity)
         else:
-            state = State.REJECTED if command.status == Command.Status.REJECTED else State.FAILED
+            # An answer that is not Accepted (a top-level status, or a SetVariables item) is a
+            # refusal; no answer at all (offline, timeout, CALLERROR) a failure.
+            answered = command.status in (Command.Status.ACCEPTED, Command.Status.REJECTED)
+            state = State.REJECTED if answered else State.FAILED
             detail = command.error_code or command.status
             PasswordRotation.objects.filter(pk=rotation.pk).update(
                 state=state, finished_at=now, detail=str(detail)[:200])

@@ -44,3 +44,8 @@ urlpatterns += [path("certificate-authority/", CertificateAuthorityView.as_view(
 router_registrations += [("station-certificates", StationCertificateViewSet, "station-certificate"),
                          ("certificate-signing-requests", CertificateSigningRequestViewSet,
                           "certificate-signing-request")]
+
+from .security import LoginFailureViewSet, PasswordRotationViewSet, SecurityEventViewSet  # noqa: E402
+router_registrations += [("security-events", SecurityEventViewSet, "security-event"),
+                         ("login-failures", LoginFailureViewSet, "login-failure"),
+                         ("password-rotations", PasswordRotationViewSet, "password-rotation")]
