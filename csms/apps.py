@@ -6,4 +6,12 @@ class CsmsConfig(AppConfig):
     verbose_name = "OCPP core"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from . import roles
+        from .audit import receivers as audit_receivers
         from .webhooks import receivers  # noqa: F401  (turns domain signals into webhook events)
+
+        audit_receivers.connect()
+        # The role groups get the permissions of every model, those added later too.
+        post_migrate.connect(roles.sync_group_permissions, dispatch_uid="csms-role-permissions")

@@ -118,3 +118,7 @@ class MessageLogEntry(models.Model):
 
 # Webhook subscriptions and their delivery log live in their own package, in this app.
 from csms.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: E402,F401
+
+# The audit trail and per-user API tokens live in their own packages, in this app.
+from csms.accounts.models import ApiToken  # noqa: E402,F401
+from csms.audit.models import AuditEntry  # noqa: E402,F401

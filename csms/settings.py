@@ -96,6 +96,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+    # Viewers may not change anything on the dashboard; every change is audited (csms/roles.py,
+    # csms/audit/middleware.py).
+    "csms.roles.RoleMiddleware",
+    "csms.audit.middleware.AuditMiddleware",
             ],
         },
     },
@@ -444,10 +448,12 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Per-user API tokens, and the older single authtoken keys.
+        "csms.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Read: viewer; write: operator; users and settings: administrator (csms/roles.py).
+    "DEFAULT_PERMISSION_CLASSES": ["csms.api.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",

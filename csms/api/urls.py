@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from csms.accounts.api import ApiTokenViewSet, UserViewSet
+from csms.audit.api import AuditEntryViewSet
 from csms.webhooks.api import WebhookSubscriptionViewSet
 from devicemodel.api import urls as devicemodel_urls
 from smartcharging.api import urls as smartcharging_urls
@@ -21,6 +23,9 @@ router = DefaultRouter()
 router.register("stations", StationViewSet, basename="station")
 router.register("commands", CommandViewSet, basename="command")
 router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
+router.register("api-tokens", ApiTokenViewSet, basename="api-token")
+router.register("users", UserViewSet, basename="user")
+router.register("audit", AuditEntryViewSet, basename="audit")
 router.register("id-tokens", IdTokenViewSet, basename="id-token")
 router.register("transactions", TransactionViewSet, basename="transaction")
 router.register("tariffs", TariffViewSet, basename="tariff")
