@@ -11,7 +11,10 @@
   const DAY = 86400000;
   const pad = (n) => String(n).padStart(2, "0");
   const clock = (ms) => { const d = new Date(ms); return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()); };
-  const day = (ms) => { const d = new Date(ms); return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()); };
+  const day = (ms) => {
+    const d = new Date(ms);
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate());
+  };
   const points = (pairs) => pairs.map((pair) => ({x: pair[0], y: pair[1]}));
   const line = (label, unit, pairs, color, axis) => ({
     label: label, unit: unit, data: points(pairs), yAxisID: axis, borderColor: color, backgroundColor: color,
@@ -40,7 +43,8 @@
         legend: {position: "top"},
         tooltip: {callbacks: {
           title: (items) => (items.length ? day(items[0].parsed.x) + " " + clock(items[0].parsed.x) + " UTC" : ""),
-          label: (item) => item.dataset.label.split(" (")[0] + ": " + item.parsed.y.toFixed(item.dataset.unit === "kWh" ? 3 : 2) + " " + item.dataset.unit,
+          label: (item) => item.dataset.label.split(" (")[0] + ": "
+            + item.parsed.y.toFixed(item.dataset.unit === "kWh" ? 3 : 2) + " " + item.dataset.unit,
         }},
         zoom: hasZoom ? {
           limits: {x: {min: "original", max: "original", minRange: 10000}},
