@@ -41,10 +41,31 @@ def env_list(name, default):
 
 
 DEBUG = env_bool("DEBUG", False)
+# Production settings: on by default with the services topology (DATABASE_URL or REDIS_URL
+# set), off on the embedded default. They need SECRET_KEY and ALLOWED_HOSTS, send cookies and
+# HSTS for https only, and refuse security profile 1 (see OCPP_ALLOW_SECURITY_PROFILE_1).
+PRODUCTION = env_bool("PRODUCTION", bool(env_str("DATABASE_URL") or env_str("REDIS_URL")))
+if PRODUCTION:
+    from django.core.exceptions import ImproperlyConfigured
+
+    for _required in ("SECRET_KEY", "ALLOWED_HOSTS"):
+        if not env_str(_required).strip():
+            raise ImproperlyConfigured(
+                f"{_required} must be set with production settings (DATABASE_URL or REDIS_URL "
+                "set, or PRODUCTION=true); see docs/operations.md")
 SECRET_KEY = env_str("SECRET_KEY") or "embedded-default-insecure-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# https only in production: plain http is redirected (but the container healthcheck and the
+# metrics scraper ask the server directly), cookies are never sent over http, and HSTS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^metrics$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     "daphne",
@@ -209,6 +230,28 @@ OCPP_LOGIN_THROTTLE_ADDRESS_FAILURES = env_int("OCPP_LOGIN_THROTTLE_ADDRESS_FAIL
 OCPP_LOGIN_THROTTLE_BASE_SECONDS = env_float("OCPP_LOGIN_THROTTLE_BASE_SECONDS", 1.0)
 OCPP_LOGIN_THROTTLE_MAX_SECONDS = env_float("OCPP_LOGIN_THROTTLE_MAX_SECONDS", 900.0)
 OCPP_LOGIN_THROTTLE_FORGET_SECONDS = env_float("OCPP_LOGIN_THROTTLE_FORGET_SECONDS", 3600.0)
+# Security profile (1, 2, 3) of a station registered without one (an unknown identity, a new
+# station in the API or dashboard). 1: Basic auth over ws; 2: Basic auth over TLS; 3: mutual TLS.
+OCPP_DEFAULT_SECURITY_PROFILE = env_int("OCPP_DEFAULT_SECURITY_PROFILE", 1)
+# Whether profile 1 (plain ws) may connect at all: off with production settings unless set.
+OCPP_ALLOW_SECURITY_PROFILE_1 = env_bool("OCPP_ALLOW_SECURITY_PROFILE_1", not PRODUCTION)
+# Addresses (CIDRs) of the TLS proxies whose X-Forwarded-Proto / -For and X-SSL-Client-Verify /
+# -S-DN headers are believed; from any other peer those headers are ignored. Default none.
+OCPP_TRUSTED_PROXIES = env_list("OCPP_TRUSTED_PROXIES", [])
+try:
+    import ipaddress as _ipaddress
+
+    [_ipaddress.ip_network(_proxy, strict=False) for _proxy in OCPP_TRUSTED_PROXIES]
+except ValueError as _error:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"OCPP_TRUSTED_PROXIES: {_error}") from None
+# runcsms's own TLS port (0: none) beside its plain one, its certificate chain and key (PEM),
+# and the CA whose client certificates it verifies (profile 3; blank: none asked for).
+TLS_PORT = env_int("TLS_PORT", 0)
+TLS_CERTIFICATE_FILE = env_str("TLS_CERTIFICATE_FILE", "")
+TLS_PRIVATE_KEY_FILE = env_str("TLS_PRIVATE_KEY_FILE", "")
+TLS_CLIENT_CA_FILE = env_str("TLS_CLIENT_CA_FILE", "")
 # WebSocket ping interval (s); keeps NAT mappings open. Idle connections are never cut off.
 OCPP_PING_INTERVAL = env_int("OCPP_PING_INTERVAL", 20)
 # Days of frames kept in the message log.

@@ -4,7 +4,7 @@ import logging
 from csms.ocpp.framing import OcppError
 from csms.ocpp.lifecycle import Admission, StationDirectory
 
-from . import actions, login
+from . import actions, login, security_profiles
 from .models import Station
 from .signals import station_connected, station_disconnected
 
@@ -16,14 +16,17 @@ ALLOWED_WHILE_PENDING = {"BootNotification", "NotifyReport", "NotifyMonitoringRe
 
 
 class StationsDirectory(StationDirectory):
-    def admit(self, identity, ocpp_version, basic_auth, remote_address):
+    def admit(self, identity, ocpp_version, basic_auth, remote_address, transport=None):
         station = Station.objects.filter(identity=identity).first()
         if station is None:
             try:
                 station = actions.register_unknown_station(identity)
             except actions.RegistrationRefused:
                 return Admission(False, 404, "Unknown charging station")
-        if station.password_hash:
+        refusal = security_profiles.refusal(station, identity, transport, remote_address)
+        if refusal is not None:
+            return refusal
+        if station.password_hash and security_profiles.checks_password(station):
             # Security profile 1/2: username is the identity (BRIEF §1); throttled, never logged.
             refusal = login.authenticate(station, identity, basic_auth, remote_address)
             if refusal is not None:

@@ -88,6 +88,9 @@ settings_env.update({
     "OCPP_UNKNOWN_STATION_POLICY": "accept",
     "OCPP_HANDLER_MODULES": "tests.vendor_handlers",
     "SECRET_KEY": f"test-{RUN_ID}",
+    # Test servers speak plain http/ws on 127.0.0.1 on both backends; production settings
+    # (https redirects, no profile 1) are tested on servers of their own.
+    "PRODUCTION": "false",
 })
 os.environ.update(settings_env)
 atexit.register(shutil.rmtree, RUN_DIR, True)

@@ -33,7 +33,7 @@ class CallFailed(Exception):
 
 class StationClient:
     def __init__(self, ws_url, identity, version="2.0.1", password=None, auto_answer=True,
-                 subprotocols=None):
+                 subprotocols=None, connect_options=None):
         headers = {}
         if password is not None:
             token = base64.b64encode(f"{identity}:{password}".encode()).decode()
@@ -45,6 +45,7 @@ class StationClient:
             subprotocols=subprotocols or [f"ocpp{version}"],
             additional_headers=headers,
             open_timeout=WAIT,
+            **(connect_options or {}),  # e.g. ssl= (wss), sock= (a chosen source address)
         ).__enter__()
         self.auto_answer = auto_answer
         self.answers = dict(DEFAULT_ANSWERS)

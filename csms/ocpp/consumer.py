@@ -22,7 +22,7 @@ from django.db import Error as DatabaseError
 
 from csms import logformat, metrics
 
-from . import layerwatch, lifecycle, messagelog, outbound, presence, runtime, schemas
+from . import layerwatch, lifecycle, messagelog, outbound, presence, runtime, schemas, transport
 from .admission import ADMISSION_TIMEOUT, gate as admission_gate
 from .closing import ClosedSession, settle_in_background
 from .framing import (
@@ -134,7 +134,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         try:
             admission = await asyncio.wait_for(database_sync_to_async(directory.admit)(
                 identity, ocpp_version, parse_basic_auth(self.scope.get("headers", [])),
-                remote_address,
+                remote_address, transport=transport.describe(self.scope),
             ), ADMIT_TIMEOUT)
         except Exception as error:
             if not (is_database_error(error) or isinstance(error, asyncio.TimeoutError)):

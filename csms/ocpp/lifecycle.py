@@ -22,8 +22,9 @@ class StationDirectory:
     """Default directory: admits every identity, gates nothing. Methods run in a worker thread
     (they may use the ORM) except `check_call`, which must be quick and pure."""
 
-    def admit(self, identity, ocpp_version, basic_auth, remote_address):
-        """basic_auth is (username, password) or None. Returns an Admission."""
+    def admit(self, identity, ocpp_version, basic_auth, remote_address, transport=None):
+        """basic_auth is (username, password) or None; transport a csms.ocpp.transport.Transport
+        (TLS and client certificate, from a trusted terminator only). Returns an Admission."""
         return Admission(True)
 
     def connected(self, session):

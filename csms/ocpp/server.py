@@ -13,11 +13,13 @@ from autobahn.websocket.compress import (
 )
 from autobahn.websocket.types import ConnectionDeny
 from daphne import server as daphne_server
+from twisted.internet.endpoints import serverFromString as twisted_server_from_string
 from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from django.conf import settings
 
-from . import admission
+from . import admission, transport
+from .tls import TLS_ENDPOINT_PREFIX, tls_endpoint
 
 logger = logging.getLogger(__name__)
 
@@ -207,13 +209,42 @@ class StationServer(daphne_server.Server):
     def create_application(self, protocol, scope):
         if scope.get("type") == "websocket":
             scope.setdefault("extensions", {})[DENIAL_EXTENSION] = {}
+            describe_transport(protocol, scope)
         return super().create_application(protocol, scope)
+
+
+def describe_transport(protocol, scope):
+    """Put the TCP peer and, on our own TLS port, the verified client certificate in the scope
+    (csms/ocpp/transport.py decides what they mean). X-Forwarded-For from an untrusted peer is
+    undone: only a trusted proxy may say where a station connects from."""
+    peer = protocol.transport.getPeer()
+    peer_host = str(getattr(peer, "host", "") or "")
+    scope[transport.PEER_ADDRESS] = peer_host
+    if scope.get("client") and scope["client"][0] != peer_host and not transport.trusted_proxy(peer_host):
+        scope["client"] = [peer_host, getattr(peer, "port", 0)]
+    get_certificate = getattr(protocol.transport, "getPeerCertificate", None)
+    if get_certificate is None:
+        return
+    certificate = get_certificate()
+    subject = certificate.to_cryptography().subject.rfc4514_string() if certificate else ""
+    scope["extensions"][transport.TLS_EXTENSION] = {
+        "client_cert_name": subject or None, "client_cert_error": None,
+        "server_cert": None, "client_cert_chain": [],
+    }
+
+
+def server_from_string(reactor, description):
+    # daphne builds its endpoints from strings: ours name the TLS port with its settings.
+    if description.startswith(TLS_ENDPOINT_PREFIX):
+        return tls_endpoint(reactor, description)
+    return twisted_server_from_string(reactor, description)
 
 
 def run(application, endpoints, ping_interval, verbosity=1, proxy_headers=False):
     # daphne builds its factories inside Server.run(); point it at ours.
     daphne_server.WebSocketFactory = StationWebSocketFactory
     daphne_server.HTTPFactory = StationHTTPFactory
+    daphne_server.serverFromString = server_from_string
     options = {}
     if proxy_headers:
         options.update(proxy_forwarded_address_header="X-Forwarded-For",

@@ -1,10 +1,15 @@
 """Charging stations, their EVSEs and connectors, and their connection and boot state."""
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from csms.ocpp.framing import OCPP16, OCPP201
 from csms.ocpp.identity import identity_problem
+
+
+def default_security_profile():
+    return settings.OCPP_DEFAULT_SECURITY_PROFILE
 
 
 class Station(models.Model):
@@ -17,6 +22,12 @@ class Station(models.Model):
     description = models.CharField(max_length=200, blank=True)
     # Security profile 1/2: HTTP Basic auth on the upgrade, checked against this hash when set.
     password_hash = models.CharField(max_length=256, blank=True)
+    # Enforced on every upgrade (stations/security_profiles.py): 1 Basic auth over ws, 2 Basic
+    # auth over TLS, 3 mutual TLS with the certificate's CN equal to the identity.
+    security_profile = models.PositiveSmallIntegerField(
+        choices=[(1, "1: Basic auth over ws"), (2, "2: Basic auth over TLS"), (3, "3: mutual TLS")],
+        default=default_security_profile,
+    )
     # The answer its next BootNotification gets (operator's decision; unknown stations get
     # the OCPP_UNKNOWN_STATION_POLICY default).
     registration_policy = models.CharField(
