@@ -103,7 +103,8 @@ def test_one_timeout_then_an_answer_raises_nothing(api, connect_station, identit
 def started(transaction_id, seq_no=0):
     return {"eventType": "Started", "timestamp": "2026-03-01T08:00:00Z",
             "triggerReason": "CablePluggedIn", "seqNo": seq_no,
-            "transactionInfo": {"transactionId": transaction_id}, "evse": {"id": 1, "connectorId": 1}}
+            "transactionInfo": {"transactionId": transaction_id},
+            "evse": {"id": 1, "connectorId": 1}}
 
 
 def test_silent_transaction_raises_an_alert_that_news_and_the_end_clear(

@@ -2,7 +2,8 @@
 acknowledged from the page; its clearing shows live too."""
 from playwright.sync_api import expect
 
-from tests.browser_helpers import browser, operator_session, page, screenshot, wait_live  # noqa: F401
+from tests.browser_helpers import (  # noqa: F401
+    browser, operator_session, page, screenshot, wait_live)
 from tests.helpers import eventually
 
 
@@ -37,7 +38,8 @@ def test_offline_alert_appears_live_and_is_acknowledged_on_the_page(
     expect(row.locator(".alert-ack")).to_contain_text("operator")
 
 
-def test_alert_filters_and_the_device_events_link(page, api, connect_station, identity):  # noqa: F811
+def test_alert_filters_and_the_device_events_link(
+        page, api, connect_station, identity):  # noqa: F811
     from django.urls import reverse
 
     station = connect_station(identity)

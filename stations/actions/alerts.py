@@ -121,8 +121,9 @@ def on_station_connected(sender, station_pk, **kwargs):
 
 def on_station_booted(sender, station, registration_status, **kwargs):
     if registration_status == Station.RegistrationStatus.REJECTED:
+        reason = station.boot_reason or "no reason"
         raise_alert(Kind.BOOT_REJECTED, station.pk,
-                    message=f"BootNotification answered Rejected ({station.boot_reason or 'no reason'})",
+                    message=f"BootNotification answered Rejected ({reason})",
                     details={"boot_reason": station.boot_reason,
                              "firmware_version": station.firmware_version})
     elif registration_status == Station.RegistrationStatus.ACCEPTED:
@@ -167,7 +168,8 @@ def on_command_finished(sender, command, **kwargs):
             "pk", flat=True).first()
         if station_pk is not None:
             raise_alert(Kind.COMMAND_TIMEOUTS, station_pk,
-                        message=f"{in_a_row}+ commands in a row got no answer (last: {command.action})",
+                        message=f"{in_a_row}+ commands in a row got no answer "
+                                f"(last: {command.action})",
                         details={"last_action": command.action, "last_command": command.pk,
                                  "timeouts_in_a_row": in_a_row})
     elif _answered(command):

@@ -24,8 +24,8 @@ SHOW = {
 
 def _filters(request):
     show = request.GET.get("show", "active")
-    filters = {"show": show if show in SHOW else "active",
-               "kind": request.GET.get("kind", ""), "station": request.GET.get("station", "").strip()}
+    filters = {"show": show if show in SHOW else "active", "kind": request.GET.get("kind", ""),
+               "station": request.GET.get("station", "").strip()}
     if filters["kind"] not in Alert.Kind.values:
         filters["kind"] = ""
     return filters
