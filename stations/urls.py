@@ -9,6 +9,7 @@ from .views import firmware as firmware_views
 from .views import logs as log_views
 from .views import overview as overview_views
 from .views import alerts as alert_views
+from .views import security as security_views
 from .views import certificates as certificate_views
 
 app_name = "stations"
@@ -77,6 +78,9 @@ urlpatterns = [
     path("operational-alerts/rows/", alert_views.alert_rows, name="alert-rows"),
     path("operational-alerts/<int:pk>/acknowledge/", alert_views.alert_acknowledge,
          name="alert-acknowledge"),
+    path("security-events/", security_views.security_log, name="security-log"),
+    path("stations/<str:identity>/rotate-password/", security_views.station_rotate_password,
+         name="password-rotate"),
     path("certificates/", certificate_views.network_certificates, name="certificates-network"),
     path("certificates/ca/<str:which>", certificate_views.ca_certificate_download, name="ca-download"),
     path("stations/<str:identity>/certificates/", certificate_views.station_certificates,

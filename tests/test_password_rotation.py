@@ -115,3 +115,17 @@ def test_the_simulator_takes_a_new_password_and_reconnects_with_it(api, csms, si
     response = api.post("/password-rotations/", json={"station": identity, "wait": 20})
     assert response.status_code == 201 and response.json()["state"] == "Accepted", response.text
     assert simulator.call(lambda: station.password) != OLD_PASSWORD
+
+
+def test_the_message_log_never_holds_the_new_password(api, connect_station, identity):
+    from csms.models import MessageLogEntry
+
+    api.post("/stations/", json={"identity": identity, "password": OLD_PASSWORD})
+    station = connect_station(identity, "1.6", password=OLD_PASSWORD)
+    station.answers["ChangeConfiguration"] = {"status": "Accepted"}
+    rotation = api.post("/password-rotations/", json={"station": identity, "wait": 20}).json()
+    assert rotation["state"] == "Accepted"
+    sent = eventually(lambda: MessageLogEntry.objects.filter(
+        identity=identity, action="ChangeConfiguration", direction="out").first())
+    assert '"AuthorizationKey"' in sent.frame and '"********"' in sent.frame
+    assert not re.search(r"[0-9a-f]{40}", sent.frame)

@@ -13,6 +13,8 @@ from django.utils import timezone
 from csms import metrics
 from csms.models import MessageLogEntry
 
+from . import redaction
+
 logger = logging.getLogger(__name__)
 _pending = []
 MAX_PENDING = 50_000
@@ -34,6 +36,8 @@ def record(identity, direction, frame, message_type=None, message_id="", action=
     _make_room(1)
     if "\x00" in frame:
         frame = frame.replace("\x00", "\\u0000")  # PostgreSQL text cannot hold NUL
+    if action in redaction.SECRET_ACTIONS:
+        frame = redaction.redact_frame(action, frame)
     _pending.append(MessageLogEntry(
         identity=identity, timestamp=timezone.now(), direction=direction,
         message_type=message_type, message_id=(message_id or "")[:64],
