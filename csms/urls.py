@@ -20,4 +20,6 @@ urlpatterns = [
     path("", include("smartcharging.urls")),
     path("", include("stations.urls")),
     path("", include("csms.webhooks.urls")),
+    path("", include("csms.accounts.urls")),
+    path("", include("csms.audit.urls")),
 ]

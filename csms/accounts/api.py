@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from csms import roles
 from csms.api.serializers import ModelSerializer
-from csms.audit import record as audit_record
+from csms.audit import recorder as audit_record
 from csms.audit.models import AuditEntry
 
 from .models import ApiToken

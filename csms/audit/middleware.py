@@ -4,7 +4,7 @@ import json
 
 from csms.roles import WRITE_METHODS
 
-from . import record as audit
+from . import recorder as audit
 from .models import AuditEntry
 
 # Bodies read up front to be summarised (the view may consume the stream); bigger ones are not.

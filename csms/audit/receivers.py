@@ -7,7 +7,7 @@ import uuid
 from django.apps import apps
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from . import record as audit
+from . import recorder as audit
 from .models import AuditEntry
 
 # What the issue calls state changes: stations (registration, passwords, profiles), tokens,

@@ -10,6 +10,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from csms import roles
 from csms.api.serializers import ModelSerializer
 
 from . import delivery as webhook_delivery
@@ -68,6 +69,9 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
     """Webhook subscriptions: events of the chosen types POSTed as signed JSON
     ({id, type, created_at, data}; header X-CSMS-Signature: t=<unix>,v1=<hex HMAC-SHA256 of
     "<t>.<body>">), retried with exponential backoff."""
+
+    # Settings that hold signing secrets: administrators only, as on the dashboard.
+    required_role = roles.ADMINISTRATOR
 
     queryset = WebhookSubscription.objects.all()
     serializer_class = WebhookSubscriptionSerializer
