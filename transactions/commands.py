@@ -187,11 +187,14 @@ def ask_after_reconnect(station_pk, ocpp_version):
             for transaction in transaction_status.running_transactions(station_pk)]
 
 
-def token_by_reference(value, token_type=None):
-    """An IdToken by pk or by value (and type); InvalidRequest when there is none."""
+def token_by_reference(value, token_type=None, for_remote_start=False):
+    """An IdToken by pk or by value (and type); InvalidRequest when there is none. For a remote
+    start, an unknown value is recorded when the unknown-token policy accepts it."""
     token = None
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit() and not token_type):
         token = IdToken.objects.select_related("group").filter(pk=int(value)).first()
+    if token is None and for_remote_start:
+        return actions.token_for_remote_start(str(value), token_type)
     if token is None:
         token = actions.find_token(str(value), token_type)
     if token is None:

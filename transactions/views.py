@@ -136,7 +136,8 @@ def station_control(request, identity):
     kind = request.POST.get("command")
     try:
         if kind == "start":
-            token = commands.token_by_reference(request.POST.get("id_token", "").strip())
+            # The field holds the card's value (never a pk): unknown values follow the policy.
+            token = actions.token_for_remote_start(request.POST.get("id_token", "").strip())
             command = commands.start_transaction(station, token, _int(request.POST.get("evse_id")),
                                                  source=source)
         elif kind == "stop":

@@ -19,7 +19,7 @@ from .meter_values import (
 )
 from .remote_starts import (
     create_remote_start, register_profile_tracker, remote_start_profile, remote_start_profile_sent,
-    settle_remote_start,
+    settle_remote_start, token_for_remote_start,
 )
 from .reservations import (
     RESERVE_ANSWERS, attach_command, create_reservation, expire_reservations,
@@ -44,6 +44,6 @@ __all__ = [
     "settle_command", "settle_finished", "settle_local_list_update", "settle_remote_start",
     "register_profile_tracker", "remote_start_profile", "remote_start_profile_sent",
     "settle_reservation", "spent_by", "start_transaction_16", "stop_transaction_16",
-    "store_meter_values", "tariff_for", "TransactionEnded", "close_transaction",
+    "store_meter_values", "tariff_for", "token_for_remote_start", "TransactionEnded", "close_transaction",
     "connector_available", "heard_from", "settle_due", "station_rebooted",
 ]

@@ -1,5 +1,8 @@
 """Remote starts: creation, the charging profile one may carry, and the station's answer."""
+from django.conf import settings
+
 from ..models import RemoteStart, Transaction
+from .authorization import ID_TAG_TYPE, find_token, record_unknown_token
 from .common import InvalidRequest
 
 # Checks, records and writes a remote start's charging profile (K05). Smart charging registers it
@@ -24,6 +27,20 @@ def remote_start_profile(station, evse_id, data):
 
 def remote_start_profile_sent(tracked, command):
     _profile_tracker.sent(tracked, command)
+
+
+def token_for_remote_start(value, token_type=None):
+    """The token to start with: a known one, or (unknown-token policy accept) one recorded the
+    way Authorize records it, since the station would accept that card when presented."""
+    token = find_token(value, token_type)
+    if token is not None:
+        return token
+    if settings.TRANSACTIONS_UNKNOWN_ID_TOKEN_POLICY != "accept":
+        raise InvalidRequest(f"No id token {value!r}.")
+    if not value or len(value) > 36:
+        raise InvalidRequest("An id token has 1 to 36 characters.")
+    token, _ = record_unknown_token(value, token_type or ID_TAG_TYPE)
+    return token
 
 
 def create_remote_start(station, value, token_type="", evse_id=None):

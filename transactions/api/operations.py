@@ -47,15 +47,16 @@ def parse_body(serializer_class, request):
     return body.validated_data
 
 
-def _token(data):
-    return operate(lambda: commands.token_by_reference(data["id_token"], data.get("id_token_type")))
+def _token(data, for_remote_start=False):
+    return operate(lambda: commands.token_by_reference(data["id_token"], data.get("id_token_type"),
+                                                       for_remote_start=for_remote_start))
 
 
 # --- station-scoped typed operations (mounted on StationViewSet) -------------------------------
 
 def start_transaction(request, station):
     data = parse_body(StartTransactionSerializer, request)
-    token = _token(data)
+    token = _token(data, for_remote_start=True)
     command = operate(lambda: commands.start_transaction(
         station, token, data.get("evse_id"), source=source_of(request),
         charging_profile=data.get("charging_profile")))
