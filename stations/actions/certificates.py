@@ -200,6 +200,18 @@ def apply_installed_ids(command):
     return list(StationCertificate.objects.filter(pk__in=seen))
 
 
+def apply_answer(command):
+    """Apply a finished certificate command's answer (idempotent: the receiver and a caller that
+    waited for the outcome may both call it)."""
+    if command.action in ("CertificateSigned", "InstallCertificate"):
+        return settle_install(command)
+    if command.action == "DeleteCertificate":
+        return settle_delete(command)
+    if command.action == "GetInstalledCertificateIds":
+        return apply_installed_ids(command)
+    return None
+
+
 def due_for_renewal(now=None):
     """Installed certificates the CSMS signed that expire within CERTIFICATE_RENEWAL_DAYS, of
     online stations not asked (or asked over a day ago)."""

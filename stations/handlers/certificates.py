@@ -19,7 +19,8 @@ def _review(session, csr, certificate_type):
     if signing_request.status == signing_request.Status.ACCEPTED:
         # A2.FR.04/A3: answer first; CertificateSigned follows as a separate call (queued now,
         # it leaves after this answer: a station session handles one frame at a time).
-        transaction.on_commit(lambda: tasks.sign_certificate.delay(signing_request.pk), robust=True)
+        transaction.on_commit(lambda: tasks.sign_certificate.delay(signing_request.pk),
+                              robust=True)
     return signing_request
 
 
@@ -42,9 +43,4 @@ def sign_certificate_16(session, payload):
 
 @receiver(command_finished, dispatch_uid="stations.certificate_answers")
 def apply_certificate_answer(sender, command, **kwargs):
-    if command.action in ("CertificateSigned", "InstallCertificate"):
-        actions.settle_install(command)
-    elif command.action == "DeleteCertificate":
-        actions.settle_delete(command)
-    elif command.action == "GetInstalledCertificateIds":
-        actions.apply_installed_ids(command)
+    actions.apply_answer(command)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from csms.ocpp import outbound
 
+from ..actions import certificates as actions
 from ..commands import StationNotReady
 from ..commands import certificates as commands
 from ..models import CertificateSigningRequest, Station, StationCertificate
@@ -56,6 +57,8 @@ def _errors(form):
 
 def _report(request, command, what):
     command = outbound.wait_for_outcome(command, COMMAND_WAIT_SECONDS)
+    if command.is_finished:
+        actions.apply_answer(command)  # the receiver may not have run yet
     answer = (command.response or {}).get("status") or command.error_code or command.status
     level = messages.SUCCESS if command.status in ("accepted", "queued", "sent") else messages.ERROR
     messages.add_message(request, level, f"{what}: {answer}")
