@@ -154,3 +154,11 @@ def test_anonymous_api_is_401(csms, path):
     import httpx
 
     assert httpx.get(f"{csms.base_url}{path}").status_code == 401
+
+
+def test_administrator_cannot_demote_or_deactivate_itself_nor_staff(api, operator):
+    me = operator["user"].pk
+    refused = api.patch(f"/users/{me}/", json={"role": "viewer"})
+    assert refused.status_code == 400 and "yourself" in refused.text
+    assert api.patch(f"/users/{me}/", json={"is_active": False}).status_code == 400
+    assert api.get(f"/users/{me}/").json()["role"] == "administrator"

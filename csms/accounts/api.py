@@ -98,6 +98,18 @@ class UserSerializer(ModelSerializer):
         data["role"] = roles.role_of(user) if user.is_active else None
         return data
 
+    def validate(self, attrs):
+        user, me = self.instance, self.context["request"].user
+        role = attrs.get("role")
+        if user is not None and user.pk == me.pk and (
+                attrs.get("is_active") is False or role not in (None, roles.ADMINISTRATOR)):
+            raise serializers.ValidationError("You cannot deactivate or demote yourself.")
+        if user is not None and (user.is_staff or user.is_superuser) and \
+                role not in (None, roles.ADMINISTRATOR):
+            raise serializers.ValidationError(
+                "Staff users and superusers are always administrators (change them in the admin).")
+        return attrs
+
     def update(self, user, validated_data):
         role = validated_data.pop("role", None)
         user = super().update(user, validated_data)
