@@ -469,6 +469,21 @@ CELERY_BEAT_SCHEDULE["stations-renew-certificates"] = {
     "task": "stations.tasks.renew_station_certificates",
     "schedule": CERTIFICATE_RENEWAL_CHECK_SECONDS}
 
+# --- Plug & Charge (ISO 15118 contract certificates) -------------------------------------------
+# Get15118EVCertificate: "forward" to PNC_PROVIDER_URL, or "fail" (answered Failed, NotSupported).
+PNC_EV_CERTIFICATE_POLICY = env_str("PNC_EV_CERTIFICATE_POLICY", "fail")
+# GetCertificateStatus: "ocsp" (the CSMS asks the responder in the request), "forward", or "fail".
+PNC_CERTIFICATE_STATUS_POLICY = env_str("PNC_CERTIFICATE_STATUS_POLICY", "ocsp")
+# The provider (e.g. a V2G/contract certificate pool) the forwarded requests are POSTed to, the
+# Authorization header sent with them (blank: none) and how long (s) to wait for its answer.
+PNC_PROVIDER_URL = env_str("PNC_PROVIDER_URL", "")
+PNC_PROVIDER_AUTHORIZATION = env_str("PNC_PROVIDER_AUTHORIZATION", "")
+PNC_PROVIDER_TIMEOUT = env_float("PNC_PROVIDER_TIMEOUT", 10.0)
+# Authorize with a contract certificate or its hash data also asks the OCSP responders.
+PNC_OCSP_ENABLED = env_bool("PNC_OCSP_ENABLED", False)
+# How long (s) to wait for one OCSP responder.
+PNC_OCSP_TIMEOUT = env_float("PNC_OCSP_TIMEOUT", 5.0)
+
 # --- Webhooks ----------------------------------------------------------------------------------
 # Automatic tries of one webhook delivery (the first included) before it is marked failed.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)

@@ -7,9 +7,16 @@ from csms.ocpp.router import router
 _sign_certificate_16 = router.lookup(OCPP16, "SignCertificate")
 
 
+# GetCertificateStatus has a real handler: only the responder ocsp.example reaches the failure.
+_get_certificate_status = router.lookup(OCPP201, "GetCertificateStatus")
+
+
 @router.register(OCPP201, "GetCertificateStatus", replace=True)
-def failing_handler(session, payload):
-    raise RuntimeError("this handler fails on purpose")
+async def failing_handler(session, payload):
+    responder = payload["ocspRequestData"]["responderURL"]
+    if _get_certificate_status is None or responder == "http://ocsp.example":
+        raise RuntimeError("this handler fails on purpose")
+    return await _get_certificate_status[0](session, payload)
 
 
 @router.register(OCPP16, "SignCertificate", replace=True)

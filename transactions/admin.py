@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from .models import (
     IdToken, LocalList, MeterValue, RemoteStart, Reservation, StationTariff, Tariff, Transaction,
-    TransactionEvent,
+    TransactionEvent, TrustedRoot,
 )
 
 
@@ -116,3 +116,13 @@ class IdTokenErasureAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TrustedRoot)
+class TrustedRootAdmin(admin.ModelAdmin):
+    """Trusted MO roots for Plug & Charge: a contract certificate must chain to one of them."""
+
+    list_display = ["__str__", "subject", "serial_number", "not_after", "created_at"]
+    search_fields = ["name", "subject", "serial_number", "fingerprint"]
+    readonly_fields = ["subject", "serial_number", "not_before", "not_after", "fingerprint",
+                       "created_at"]

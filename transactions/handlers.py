@@ -3,15 +3,23 @@ reservation updates (2.0.1 and 1.6)."""
 from csms.ocpp.framing import OCPP16, OCPP201
 from csms.ocpp.router import router
 
-from . import actions
+from . import actions, pnc
 
 
 @router.register(OCPP201, "Authorize")
 def authorize_201(session, payload):
     id_token = payload["idToken"]
+    verdict = pnc.check_contract(payload)  # None unless a contract certificate or hash data came
+    if verdict is not None and verdict.status != pnc.ACCEPTED:
+        # C07/C08: a contract failing its certificate checks is not valid, whatever the token.
+        token = actions.find_token(id_token["idToken"], id_token["type"])
+        return {"idTokenInfo": actions.id_token_info(token, "Invalid", with_cache_expiry=False),
+                "certificateStatus": verdict.status}
     info = actions.authorize_request(session.station_pk, OCPP201, id_token["idToken"],
                                      id_token["type"])
-    return {"idTokenInfo": info}
+    if verdict is None:
+        return {"idTokenInfo": info}
+    return {"idTokenInfo": info, "certificateStatus": verdict.status}
 
 
 @router.register(OCPP16, "Authorize")

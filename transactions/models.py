@@ -450,3 +450,4 @@ class LocalListUpdate(models.Model):
 
 from .models_customer import CustomerInformationRequest, IdTokenErasure  # noqa: E402,F401
 from .models_status import TransactionStatusRequest  # noqa: E402,F401
+from .models_pnc import TrustedRoot  # noqa: E402,F401

@@ -12,6 +12,7 @@ from smartcharging.api import urls as smartcharging_urls
 from stations.api import urls as stations_urls
 from stations.api.views import StationViewSet
 from transactions.api.customer import CustomerInformationViewSet
+from transactions.api.pnc import TrustedRootViewSet
 from transactions.api.transaction_status import TransactionStatusRequestViewSet
 from transactions.api.views import (
     IdTokenViewSet, LocalListViewSet, ReservationViewSet, TariffViewSet, TransactionViewSet,
@@ -34,6 +35,7 @@ router.register("local-lists", LocalListViewSet, basename="local-list")
 router.register("customer-information", CustomerInformationViewSet, basename="customer-information")
 router.register("transaction-status-requests", TransactionStatusRequestViewSet,
                 basename="transaction-status-request")
+router.register("trusted-roots", TrustedRootViewSet, basename="trusted-root")
 for prefix, viewset, basename in (devicemodel_urls.router_registrations
                                   + smartcharging_urls.router_registrations
                                   + stations_urls.router_registrations):

@@ -81,3 +81,4 @@ from . import logs  # noqa: E402,F401  (log and diagnostics notifications and an
 from . import data_transfers  # noqa: E402,F401  (outbound DataTransfer answers)
 from . import certificates  # noqa: E402,F401  (SignCertificate and certificate answers)
 from . import security_events  # noqa: E402,F401  (security log, password rotation answers)
+from . import pnc  # noqa: E402,F401  (Get15118EVCertificate, GetCertificateStatus)
