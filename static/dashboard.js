@@ -396,7 +396,7 @@
   const socket = CsmsLive.open({
     subscription: () => (stationsTable ? readSubscription()
       : {page: "station", station: heading.dataset.identity,
-         kinds: ["station", "command", "log", "transaction", "alert"]}),
+         kinds: ["station", "command", "log", "transaction", "alert", "panel"]}),
     onMessage: onMessage,
     onOpen: onOpen,
   });

@@ -40,6 +40,8 @@
           replay = null;
           missed.forEach(deliver);
           setLive("live", "open");
+          // Scripts whose parts follow the pushes re-read them: events sent meanwhile never came.
+          document.dispatchEvent(new CustomEvent("csms:live-open"));
         });
       };
       socket.onmessage = (event) => {

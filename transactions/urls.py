@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_customer, views_status
+from . import views, views_customer, views_reservations, views_status
 
 app_name = "transactions"
 urlpatterns = [
@@ -20,4 +20,12 @@ urlpatterns = [
          name="customer-information-download"),
     path("transactions/stations/<str:identity>/control/", views.station_control,
          name="station-control"),
+    path("transactions/stations/<str:identity>/reservations/",
+         views_reservations.station_reservations, name="station-reservations"),
+    path("transactions/stations/<str:identity>/reservations/<str:operation>/",
+         views_reservations.station_reservation_command, name="reservation-command"),
+    path("transactions/stations/<str:identity>/local-list/",
+         views_reservations.station_local_list, name="station-local-list"),
+    path("transactions/stations/<str:identity>/local-list/<str:operation>/",
+         views_reservations.station_local_list_command, name="local-list-command"),
 ]

@@ -1,40 +1,59 @@
 // Station-page panels whose rows are read after the page loads (the page's own query count stays
-// fixed) and re-read every 2 s while a row is still open (data-open: waiting for the station).
-// A panel opts in with <table data-deferred-rows data-url="..." data-refresh-button="<id>">.
+// fixed) and re-read when a push says they may have changed; nothing is polled. A panel opts in with
+// <table data-deferred-rows data-url="..." data-refresh-button="<id>" data-panel="<name>">.
+// Re-read on: a "panel" push naming the table's data-panel, any "command" or "transaction" push of
+// this station, and, while a row is open (data-open: waiting for the station), a "log" push of this
+// station (the station's own messages, e.g. a LogStatusNotification, move such rows on).
 (function () {
   "use strict";
-  const OPEN_POLL_MS = 2000;
+  const heading = document.querySelector("h1[data-identity]");
+  const identity = heading ? heading.dataset.identity : null;
+  const throttle = window.CsmsLive ? window.CsmsLive.throttle : (work) => work;
+
+  function aboutThisStation(message) {
+    if (message.station) return message.station === identity;
+    return Array.isArray(message.stations) && message.stations.includes(identity);
+  }
 
   function follow(table) {
     if (table.dataset.deferredBound) return;  // the script may be included by several panels
     table.dataset.deferredBound = "1";
-    let timer = null;
     let lastHtml = null;
 
-    function refresh() {
-      clearTimeout(timer);
+    function read() {
       return fetch(table.dataset.url, {credentials: "same-origin"})
         .then((response) => (response.ok ? response.text() : null))
         .then((html) => {
           if (html !== null && html !== lastHtml) {
-            table.querySelector("tbody").innerHTML = html;
+            const body = table.querySelector("tbody");
+            const open = new Set(Array.from(body.querySelectorAll("details[open]")).map((d) => d.closest("tr").className).filter(Boolean));
+            body.innerHTML = html;
+            open.forEach((name) => { const d = body.querySelector("tr." + CSS.escape(name) + " details"); if (d) d.open = true; });
             lastHtml = html;
+            table.dispatchEvent(new CustomEvent("csms:rows", {bubbles: true}));
           }
         })
-        .catch(() => {})
-        .finally(() => {
-          if (table.querySelector("tr[data-open]") && document.visibilityState !== "hidden") {
-            timer = setTimeout(refresh, OPEN_POLL_MS);
-          }
-        });
+        .catch(() => {});
     }
+    const refresh = throttle(read, 300);
 
+    document.addEventListener("csms:live", (event) => {
+      const message = event.detail;
+      if (message.kind === "panel") {
+        if (message.panel === table.dataset.panel && aboutThisStation(message)) refresh();
+      } else if (message.kind === "command" || message.kind === "transaction") {
+        if (aboutThisStation(message)) refresh();
+      } else if (message.kind === "log") {
+        if (table.querySelector("tr[data-open]") && aboutThisStation(message)) refresh();
+      }
+    });
+    document.addEventListener("csms:live-open", refresh);
     const button = document.getElementById(table.dataset.refreshButton);
-    if (button) button.addEventListener("click", refresh);
+    if (button) button.addEventListener("click", read);
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") refresh();
     });
-    refresh();
+    read();
   }
 
   document.querySelectorAll("table[data-deferred-rows]").forEach(follow);

@@ -2,6 +2,7 @@
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from ..live_panels import panel_changed
 from ..models import IdToken, LocalList, LocalListUpdate
 from .authorization import id_tag_info, id_token_info
 from .common import OCPP16
@@ -124,6 +125,7 @@ def settle_local_list_update(update):
         local_list.save()
         update.settled = True
         update.save(update_fields=["outcome", "settled"])
+        panel_changed(local_list.station_id, "local-list")
     return update
 
 

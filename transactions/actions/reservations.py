@@ -2,8 +2,11 @@
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from ..live_panels import panel_changed
 from ..models import Reservation
 from .common import InvalidRequest
+
+PANEL = "reservations"
 
 
 def create_reservation(station, id_token, expires_at, evse_id=None, connector_type=""):
@@ -43,6 +46,7 @@ def settle_reservation(reservation):
                 reservation.status = Reservation.Status.FAILED
         reservation.settled = True
         reservation.save(update_fields=["status", "settled", "updated_at"])
+        panel_changed(reservation.station_id, PANEL)
     return reservation
 
 
@@ -50,17 +54,23 @@ def reservation_status_update(station_pk, reservation_id, update_status):
     """ReservationStatusUpdate (2.0.1): the station ended a reservation (Expired or Removed)."""
     new_status = {"Expired": Reservation.Status.EXPIRED,
                   "Removed": Reservation.Status.REMOVED}[update_status]
-    Reservation.objects.filter(
+    if Reservation.objects.filter(
         pk=reservation_id, station_id=station_pk,
         status__in=[Reservation.Status.PENDING, Reservation.Status.ACCEPTED],
-    ).update(status=new_status, updated_at=timezone.now())
+    ).update(status=new_status, updated_at=timezone.now()):
+        panel_changed(station_pk, PANEL)
 
 
 def expire_reservations(now=None):
     """The CSMS ends open reservations past their expiry itself, whatever the station says."""
-    return Reservation.objects.filter(
+    due = Reservation.objects.filter(
         status__in=[Reservation.Status.PENDING, Reservation.Status.ACCEPTED],
         expires_at__lte=now or timezone.now(),
-    ).update(status=Reservation.Status.EXPIRED, updated_at=timezone.now())
+    )
+    stations = set(due.values_list("station_id", flat=True))
+    expired = due.update(status=Reservation.Status.EXPIRED, updated_at=timezone.now())
+    for station_pk in stations:
+        panel_changed(station_pk, PANEL)
+    return expired
 
 
