@@ -23,7 +23,8 @@ class ChargingProfileSerializer(ModelSerializer):
         fields = ["id", "url", "station", "evse_id", "charging_profile_id", "stack_level",
                   "purpose", "kind", "recurrency_kind", "valid_from", "valid_to", "transaction",
                   "transaction_id", "schedules", "state", "reported", "charging_limit_source",
-                  "replaced_by", "command", "clear_command", "created_at", "updated_at"]
+                  "replaced_by", "command", "clear_command", "restore_attempts", "created_at",
+                  "updated_at"]
         read_only_fields = fields
 
 
