@@ -5,6 +5,7 @@ from csms.ocpp.framing import OcppError
 from csms.ocpp.lifecycle import Admission, StationDirectory
 
 from . import actions, login, security_profiles
+from .actions import profile_upgrade
 from .models import Station
 from .signals import station_connected, station_disconnected
 
@@ -26,11 +27,17 @@ class StationsDirectory(StationDirectory):
         refusal = security_profiles.refusal(station, identity, transport, remote_address)
         if refusal is not None:
             return refusal
-        if station.password_hash and security_profiles.checks_password(station):
+        # A05: a connection over the transport of an upgrade's new profile completes it.
+        upgrade = profile_upgrade.upgrade_proven(station, identity, transport)
+        to_mutual_tls = upgrade is not None and upgrade.to_profile == security_profiles.MUTUAL_TLS
+        if (station.password_hash and security_profiles.checks_password(station)
+                and not to_mutual_tls):  # the verified certificate is its credential now
             # Security profile 1/2: username is the identity (BRIEF §1); throttled, never logged.
             refusal = login.authenticate(station, identity, basic_auth, remote_address)
             if refusal is not None:
                 return refusal
+        if upgrade is not None:
+            profile_upgrade.complete(upgrade)
         return Admission(True, station_pk=station.pk,
                          registration_status=station.registration_status)
 

@@ -137,3 +137,4 @@ from .alerts import Alert  # noqa: E402,F401
 from .bulk import BulkOperation, BulkTarget  # noqa: E402,F401
 from .certificates import CertificateSigningRequest, StationCertificate  # noqa: E402,F401
 from .security import LoginFailure, LoginThrottle, PasswordRotation, SecurityEvent  # noqa: E402,F401
+from .profile_upgrade import SecurityProfileUpgrade  # noqa: E402,F401
