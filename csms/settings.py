@@ -573,6 +573,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Where stations reach this CSMS over HTTP(S): firmware downloads and log uploads are handed to
 # them as URLs under it, so it must be the address the stations see (the proxy's, not the pod's).
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The wss:// URL (without the station identity) a station is given when its security profile is
+# raised to 2 or 3 (A05). Blank: PUBLIC_BASE_URL's host on TLS_PORT (443 without it) + /ocpp.
+PUBLIC_OCPP_TLS_URL = env_str("PUBLIC_OCPP_TLS_URL", "").rstrip("/")
 # Uploaded firmware images and the logs stations upload; any Django storage backend by setting.
 MEDIA_ROOT = Path(env_str("FILES_DIR") or DATA_DIR / "files")
 STORAGES = {

@@ -81,7 +81,8 @@ def start_upgrade(station, to_profile, configuration_slot=None, ocpp_csms_url=""
     if reasons:
         raise UpgradeRefused(reasons)
     if not station.ocpp_version:
-        raise StationNotReady(f"{station.identity} has never connected; its OCPP version is unknown")
+        raise StationNotReady(
+            f"{station.identity} has never connected; its OCPP version is unknown")
     upgrade = SecurityProfileUpgrade(station=station, from_profile=station.security_profile,
                                      to_profile=to_profile, source=source[:100])
     if station.ocpp_version == OCPP201:
@@ -98,8 +99,9 @@ def start_upgrade(station, to_profile, configuration_slot=None, ocpp_csms_url=""
                               "a 1.6 station's wss URL is its vendor configuration"])
     with transaction.atomic():
         # Only the newest upgrade of a station may still raise its profile.
-        SecurityProfileUpgrade.objects.filter(station=station, state__in=SecurityProfileUpgrade.OPEN) \
-            .update(state=State.SUPERSEDED, finished_at=timezone.now())
+        SecurityProfileUpgrade.objects.filter(
+            station=station, state__in=SecurityProfileUpgrade.OPEN).update(
+            state=State.SUPERSEDED, finished_at=timezone.now())
         upgrade.save()
         first = _step_request(upgrade, 0, ocpp_interface=ocpp_interface)
         command = outbound.send_call(station.identity, station.ocpp_version, *first, source=source)
@@ -113,8 +115,8 @@ def start_upgrade(station, to_profile, configuration_slot=None, ocpp_csms_url=""
 
 def _connection_data(upgrade, ocpp_interface="Wired0"):
     return {"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": upgrade.ocpp_csms_url,
-            "messageTimeout": int(settings.OCPP_CALL_TIMEOUT), "securityProfile": upgrade.to_profile,
-            "ocppInterface": ocpp_interface}
+            "messageTimeout": max(1, int(settings.OCPP_CALL_TIMEOUT)),
+            "securityProfile": upgrade.to_profile, "ocppInterface": ocpp_interface}
 
 
 def _step_request(upgrade, step, ocpp_interface="Wired0", previous=None):
@@ -122,7 +124,8 @@ def _step_request(upgrade, step, ocpp_interface="Wired0", previous=None):
     station = upgrade.station
     if station.ocpp_version == OCPP16:
         if step == 0:
-            return "ChangeConfiguration", {"key": "SecurityProfile", "value": str(upgrade.to_profile)}
+            return "ChangeConfiguration", {"key": "SecurityProfile",
+                                           "value": str(upgrade.to_profile)}
         if step == 1 and (previous.response or {}).get("status") == "RebootRequired":
             return "Reset", {"type": "Soft"}
         return None

@@ -30,11 +30,18 @@ class StationSerializer(ModelSerializer):
                   "blank removes it).",
     )
     has_password = serializers.SerializerMethodField()
+    security_profile = serializers.ChoiceField(
+        choices=[1, 2, 3], required=False,
+        help_text="1: Basic auth over ws, 2: Basic auth over TLS, 3: mutual TLS. Chosen at "
+                  "registration (default OCPP_DEFAULT_SECURITY_PROFILE); afterwards it is raised "
+                  "only through /api/v1/security-profile-upgrades/ and never lowered.",
+    )
 
     class Meta:
         model = Station
         fields = [
-            "url", "identity", "description", "password", "has_password", "registration_policy",
+            "url", "identity", "description", "password", "has_password", "security_profile",
+            "registration_policy",
             "registration_status", "ocpp_version", "online", "connection_changed_at",
             "last_message_at", "remote_address", "vendor_name", "model", "serial_number",
             "firmware_version", "modem_iccid", "modem_imsi", "boot_reason", "last_boot_at",
@@ -49,6 +56,19 @@ class StationSerializer(ModelSerializer):
 
     def get_has_password(self, station) -> bool:
         return bool(station.password_hash)
+
+    def validate_security_profile(self, value):
+        current = self.instance.security_profile if self.instance is not None else None
+        if current is None or value == current:
+            return value
+        if value < current:
+            raise serializers.ValidationError(
+                f"Downgrade refused: the station has security profile {current}, and a profile "
+                "is never lowered.")
+        # Raised here, the next connection would need TLS the station was never told about.
+        raise serializers.ValidationError(
+            "Raise a station's security profile with POST /api/v1/security-profile-upgrades/: "
+            "the station is told first, and the profile changes when it reconnects with it.")
 
     def validate_identity(self, value):
         problem = identity_problem(value)  # the rule the WebSocket upgrade applies too

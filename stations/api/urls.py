@@ -49,3 +49,7 @@ from .security import LoginFailureViewSet, PasswordRotationViewSet, SecurityEven
 router_registrations += [("security-events", SecurityEventViewSet, "security-event"),
                          ("login-failures", LoginFailureViewSet, "login-failure"),
                          ("password-rotations", PasswordRotationViewSet, "password-rotation")]
+
+from .profile_upgrade import SecurityProfileUpgradeViewSet  # noqa: E402
+router_registrations += [("security-profile-upgrades", SecurityProfileUpgradeViewSet,
+                          "security-profile-upgrade")]

@@ -70,6 +70,9 @@ class StationViewSet(viewsets.ModelViewSet):
             registration_policy=data.get("registration_policy", Station.RegistrationStatus.ACCEPTED),
             description=data.get("description", ""),
         )
+        if "security_profile" in data:  # chosen at registration; later only raised (A05)
+            serializer.instance.security_profile = data["security_profile"]
+            serializer.instance.save(update_fields=["security_profile"])
 
     def perform_update(self, serializer):
         password = serializer.validated_data.pop("password", None)
