@@ -7,9 +7,11 @@ from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from stations import live
 
 from .models import (
     AttributeType, Component, Event, Mutability, Report, ReportPart, Variable, VariableAttribute,
@@ -305,8 +307,9 @@ def set_report_status(report, status, detail="", items_stored=None):
 
 @transaction.atomic
 def record_report_part(station_id, request_id, seq_no, tbc, generated_at, data, monitoring=False):
-    """Keep one NotifyReport/NotifyMonitoringReport part; when the parts 0..last are all in,
-    apply them to the inventory in seqNo order. Returns the report."""
+    """Keep one NotifyReport/NotifyMonitoringReport part. An inventory part is stored at once, so
+    the page shows what has arrived while parts are missing (a part that never comes hides
+    nothing else); the report is done when the parts 0..last are all in. Returns the report."""
     now = timezone.now()
     report, _ = Report.objects.get_or_create(
         station_id=station_id, request_id=request_id,
@@ -315,38 +318,60 @@ def record_report_part(station_id, request_id, seq_no, tbc, generated_at, data, 
     )
     try:
         with transaction.atomic():
+            # Monitoring parts keep their data until the set is complete: an unfiltered report
+            # then replaces every monitor the station no longer has.
             ReportPart.objects.create(report=report, seq_no=seq_no, tbc=tbc,
-                                      generated_at=parse_time(generated_at), data=data)
+                                      generated_at=parse_time(generated_at),
+                                      data=(data or []) if monitoring else [])
     except IntegrityError:
         # seqNo repeats are replays after a lost answer: answer the same, count once.
         return report
+    source = f"report:{report.request_id}"
+    if not data:
+        stored = 0
+    elif monitoring:
+        stored = store_monitors(station_id, data, source)
+    else:
+        # Parts are applied as they come, not in seqNo order: a station reports each variable
+        # in one part, so the order does not change the result.
+        stored = store_inventory(station_id, data, source)
     report.parts_received = report.parts.count()
     report.last_part_at = now
     if not tbc:
         report.parts_expected = seq_no + 1
     if report.status != Report.Status.DONE:
         report.status = Report.Status.RECEIVING
-    report.save(update_fields=["parts_received", "last_part_at", "parts_expected", "status"])
+    report.items_stored = F("items_stored") + stored
+    report.save(update_fields=["parts_received", "last_part_at", "parts_expected", "status",
+                               "items_stored"])
+    report.refresh_from_db(fields=["items_stored"])
     if report.parts_expected is not None and report.status != Report.Status.DONE:
         present = report.parts.filter(seq_no__lt=report.parts_expected).count()
         if present == report.parts_expected:
             complete_report(report, monitoring)
+    _report_progressed(station_id, report)
     return report
 
 
+def _report_progressed(station_id, report):
+    """The device-model page re-reads its reports and tree when a part is stored (on commit)."""
+    data = {"report": report.request_id, "status": report.status}
+    transaction.on_commit(lambda: live.publish("report", data, station=live.identity_of(station_id)))
+
+
 def complete_report(report, monitoring):
-    items = []
-    for data in report.parts.filter(seq_no__lt=report.parts_expected).order_by("seq_no") \
-            .values_list("data", flat=True):
-        items.extend(data or [])
-    source = f"report:{report.request_id}"
     if monitoring:
+        items = []
+        for data in report.parts.filter(seq_no__lt=report.parts_expected).order_by("seq_no") \
+                .values_list("data", flat=True):
+            items.extend(data or [])
         unfiltered = not report.criteria and report.kind == Report.Kind.MONITORING
-        stored = store_monitors(report.station_id, items, source, replace_all=unfiltered)
+        stored = store_monitors(report.station_id, items, f"report:{report.request_id}",
+                                replace_all=unfiltered)
+        # The rows stay (a replayed part is recognised by its seqNo); their data is stored.
+        report.parts.update(data=[])
     else:
-        stored = store_inventory(report.station_id, items, source)
-    # The rows stay (a replayed part is recognised by its seqNo); their data is in the inventory.
-    report.parts.update(data=[])
+        stored = report.items_stored  # stored part by part as they came
     set_report_status(report, Report.Status.DONE, items_stored=stored)
 
 
@@ -355,7 +380,8 @@ def expire_reports():
     deadline = timezone.now() - timedelta(seconds=settings.DEVICEMODEL_REPORT_TIMEOUT)
     return Report.objects.filter(status__in=Report.OPEN).filter(
         Q(last_part_at__lt=deadline) | Q(last_part_at__isnull=True, requested_at__lt=deadline)
-    ).update(status=Report.Status.TIMED_OUT, status_detail="No complete report arrived in time")
+    ).update(status=Report.Status.TIMED_OUT,
+             status_detail="No complete report arrived in time (the parts that came are stored)")
 
 
 # --- events -----------------------------------------------------------------------------------

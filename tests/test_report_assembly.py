@@ -40,14 +40,15 @@ def test_full_inventory_in_out_of_order_parts_builds_the_tree(connect_station, i
     items = inventory()
     parts = [items[0:3], items[3:6], items[6:8]]
 
-    # The last part first, then the first: nothing is stored until the set is complete.
+    # The last part first, then the first: what has arrived is stored while part 1 is missing.
     notify_report(station, report["request_id"], 2, parts[2], tbc=False)
     notify_report(station, report["request_id"], 0, parts[0], tbc=True)
     progress = api.get(f"/stations/{identity}/reports/{report['request_id']}/").json()
     assert (progress["status"], progress["parts_received"], progress["parts_expected"]) == (
         "receiving", 2, 3)
     assert progress["progress"] == "2/3 parts"
-    assert not Variable.objects.filter(station__identity=identity).exists()
+    assert progress["items_stored"] == 5
+    assert Variable.objects.filter(station__identity=identity).count() == 5
 
     notify_report(station, report["request_id"], 1, parts[1], tbc=True)
     done = api.get(f"/stations/{identity}/reports/{report['request_id']}/").json()

@@ -1,0 +1,39 @@
+// The device-model page follows reports as their parts arrive: a "report" push (a part stored)
+// or a finished command of this station re-reads the reports card and the variable tree, so what
+// has arrived shows while parts are still missing. Components the operator opened stay open.
+(function () {
+  "use strict";
+  const heading = document.querySelector("h1[data-identity]");
+  if (!heading || !window.CsmsLive) return;
+  const LIVE_PARTS = ["dm-summary", "dm-reports", "dm-tree"];
+
+  function typingIn(element) {
+    const active = document.activeElement;
+    return element.contains(active) && active.matches("input, select, textarea");
+  }
+
+  function reread() {
+    return fetch(location.href, {credentials: "same-origin"})
+      .then((response) => (response.ok ? response.text() : null))
+      .then((html) => {
+        if (!html) return;
+        const fresh = new DOMParser().parseFromString(html, "text/html");
+        const opened = new Set(Array.from(document.querySelectorAll("details.dm-component[open]")).map((d) => d.dataset.component));
+        LIVE_PARTS.forEach((id) => {
+          const shown = document.getElementById(id);
+          const replacement = fresh.getElementById(id);
+          if (shown && replacement && !typingIn(shown)) shown.replaceWith(document.importNode(replacement, true));
+        });
+        document.querySelectorAll("details.dm-component").forEach((d) => { if (opened.has(d.dataset.component)) d.open = true; });
+      });
+  }
+  const refresh = CsmsLive.throttle(reread, 1000);
+
+  CsmsLive.open({
+    subscription: () => ({page: "device-model", station: heading.dataset.identity, kinds: ["report", "command"]}),
+    onMessage: (message) => {
+      if (message.kind === "report" || (message.kind === "command" && message.finished)) refresh();
+    },
+    onOpen: reread,
+  });
+})();
