@@ -60,8 +60,14 @@ def sync_group_permissions(**kwargs):
 
     Run after every migrate (post_migrate), so models added later are covered too.
     """
+    from django.apps import apps
     from django.contrib.auth.models import Group, Permission
 
+    # post_migrate comes once per app, each after that app's permissions are made: the last
+    # app's is the one that sees them all.
+    sender = kwargs.get("sender")
+    if sender is not None and sender is not list(apps.get_app_configs())[-1]:
+        return
     every = list(Permission.objects.select_related("content_type"))
     operator = [p for p in every if p.content_type.app_label not in ADMINISTRATOR_ONLY_APPS]
     viewer = [p for p in operator if p.codename.startswith("view_")]
