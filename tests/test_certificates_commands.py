@@ -138,3 +138,16 @@ def test_renewal_triggers_station_whose_certificate_expires_soon(connect_station
     assert station.call("SignCertificate", {"csr": make_csr(identity)})["status"] == "Accepted"
     eventually(lambda: StationCertificate.objects.get(pk=row.pk).status == "Replaced")
     assert StationCertificate.objects.filter(station__identity=identity, status="Installed").count() == 1
+
+
+def test_delete_of_a_certificate_the_csms_never_knew(api, connect_station, identity):
+    station = connect_station(identity, "2.0.1")
+    unknown = hash_data_of(self_signed_root("Unknown Root"))
+    sent = answering(station, "DeleteCertificate", {"status": "NotFound"})
+    response = api.post("/station-certificates/delete/", json={
+        "station": identity, "certificate_hash_data": unknown, "wait": 10})
+    assert response.status_code == 201, response.text
+    assert sent.get(timeout=5) == {"certificateHashData": unknown}
+    body = response.json()
+    assert body["certificate"] is None
+    assert body["command"]["response"] == {"status": "NotFound"}

@@ -95,22 +95,19 @@ def find_by_hash_data(station, hash_data, exclude_statuses=(Status.DELETED,)):
     return None
 
 
-def mark_deleting(station, hash_data, command_holder):
-    """The row DeleteCertificate is about to name (a new Reported row when the CSMS never knew
-    it): status Deleting; `command_holder` is filled in by attach_delete_command."""
+def mark_deleting(station, hash_data):
+    """The row DeleteCertificate is about to name, now Deleting; None when the CSMS does not
+    know that certificate (the command alone then records the answer)."""
     row = find_by_hash_data(station, hash_data)
-    if row is None:
-        row = StationCertificate.objects.create(
-            station=station, certificate_type=CertificateType.CSMS_ROOT, origin=Origin.REPORTED,
-            status=Status.DELETING, **_hash_fields(hash_data))
-    else:
+    if row is not None:
         row.status = Status.DELETING
         row.save(update_fields=["status", "updated_at"])
     return row
 
 
 def attach_delete_command(row, command):
-    StationCertificate.objects.filter(pk=row.pk).update(delete_command=command)
+    if row is not None:
+        StationCertificate.objects.filter(pk=row.pk).update(delete_command=command)
 
 
 def _answer_status(command):

@@ -86,10 +86,11 @@ def install_certificate(station, certificate_type, pem, source=""):
 
 
 def delete_certificate(station, hash_data, source=""):
-    """DeleteCertificate of the certificate `hash_data` (a HashData) names: (row, command)."""
+    """DeleteCertificate of the certificate `hash_data` (a HashData) names: (row, command); row
+    is None when the CSMS does not know the certificate."""
     version = _version(station)
     with transaction.atomic():
-        row = actions.mark_deleting(station, hash_data, None)
+        row = actions.mark_deleting(station, hash_data)
         command = outbound.send_call(station.identity, version, "DeleteCertificate",
                                      {"certificateHashData": hash_data.as_ocpp()}, source=source)
         actions.attach_delete_command(row, command)
@@ -149,4 +150,4 @@ def renew_due_certificates():
 
 def _fresh(row, command):
     command.refresh_from_db()  # on the embedded default the answer may already be in
-    return StationCertificate.objects.get(pk=row.pk), command
+    return (StationCertificate.objects.get(pk=row.pk) if row else None), command
