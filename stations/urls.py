@@ -10,6 +10,7 @@ from .views import logs as log_views
 from .views import overview as overview_views
 from .views import alerts as alert_views
 from .views import security as security_views
+from .views import profile_upgrade as profile_upgrade_views
 from .views import certificates as certificate_views
 
 app_name = "stations"
@@ -79,6 +80,8 @@ urlpatterns = [
     path("operational-alerts/<int:pk>/acknowledge/", alert_views.alert_acknowledge,
          name="alert-acknowledge"),
     path("security-events/", security_views.security_log, name="security-log"),
+    path("stations/<str:identity>/security-profile-upgrade/",
+         profile_upgrade_views.station_profile_upgrade, name="profile-upgrade"),
     path("stations/<str:identity>/rotate-password/", security_views.station_rotate_password,
          name="password-rotate"),
     path("certificates/", certificate_views.network_certificates, name="certificates-network"),
