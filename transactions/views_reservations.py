@@ -135,6 +135,8 @@ def station_local_list(request, identity):
         "entries": [(key.rsplit("|", 1)[0], (info or {}).get("status", "")) for key, info in
                     entries[:LIST_ENTRIES_SHOWN]],
         "entry_count": len(entries),
+        "selection_text": "\n".join(IdToken.objects.filter(pk__in=local_list.selection or [])
+                                    .order_by("id_token").values_list("id_token", flat=True)),
         "updates": LocalListUpdate.objects.filter(local_list=local_list).select_related("command")[:10]})
 
 

@@ -19,12 +19,20 @@
     if (table.dataset.deferredBound) return;  // the script may be included by several panels
     table.dataset.deferredBound = "1";
     let lastHtml = null;
+    let heldBack = false;  // rows changed while the operator was typing in a form of the table
+
+    function typing() {
+      const active = document.activeElement;
+      return table.contains(active) && active.matches("input, select, textarea");
+    }
 
     function read() {
       return fetch(table.dataset.url, {credentials: "same-origin"})
         .then((response) => (response.ok ? response.text() : null))
         .then((html) => {
-          if (html !== null && html !== lastHtml) {
+          if (html !== null && html !== lastHtml && typing()) {
+            heldBack = true;
+          } else if (html !== null && html !== lastHtml) {
             const body = table.querySelector("tbody");
             const open = new Set(Array.from(body.querySelectorAll("details[open]")).map((d) => d.closest("tr").className).filter(Boolean));
             body.innerHTML = html;
@@ -48,6 +56,7 @@
       }
     });
     document.addEventListener("csms:live-open", refresh);
+    table.addEventListener("focusout", () => { if (heldBack) { heldBack = false; refresh(); } });
     const button = document.getElementById(table.dataset.refreshButton);
     if (button) button.addEventListener("click", read);
     document.addEventListener("visibilitychange", () => {
