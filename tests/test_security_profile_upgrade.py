@@ -173,3 +173,37 @@ def test_a_1_6_upgrade_refuses_2_0_1_network_fields(api, identity):
         "station": identity, "security_profile": 2, "configuration_slot": 3})
     assert response.status_code == 400
     assert "vendor configuration" in response.json()["detail"]
+
+
+def test_upgrade_2_to_3_is_completed_by_the_client_certificate(
+        tls_server, tls_api, pki, identity):  # noqa: F811
+    station = Station(identity=identity, security_profile=2)
+    station.set_password(PASSWORD)
+    station.save()
+    context = client_context(pki["server_ca"])
+    client = open_station(tls_server.wss_url, identity, context, password=PASSWORD, version="1.6")
+    client.auto_answer = False
+    assert client.boot()["status"] == "Accepted"
+    upgrade_id = tls_api.post("/security-profile-upgrades/",
+                              json={"station": identity, "security_profile": 3}).json()["id"]
+    message_id, action, payload = client.next_call()
+    assert (action, payload) == ("ChangeConfiguration", {"key": "SecurityProfile", "value": "3"})
+    client.reply(message_id, {"status": "RebootRequired"})
+    # The station asked for a reboot to apply it: a Reset follows.
+    message_id, action, payload = client.next_call()
+    assert (action, payload) == ("Reset", {"type": "Soft"})
+    client.reply(message_id, {"status": "Accepted"})
+    eventually(lambda: state_of(upgrade_id) == "AwaitingReconnect")
+    client.close()
+    # A certificate whose CN is another station's proves nothing for this one.
+    wrong = client_context(pki["server_ca"], pki["station_ca"].issue(identity + "-other"))
+    assert upgrade_status(tls_server.wss_url, identity, wrong) == 401
+    assert Station.objects.get(identity=identity).security_profile == 2
+
+    certificate = client_context(pki["server_ca"], pki["station_ca"].issue(identity))
+    # Its certificate is its credential now: no password needed.
+    assert upgrade_status(tls_server.wss_url, identity, certificate) == 101
+    assert Station.objects.get(identity=identity).security_profile == 3
+    assert state_of(upgrade_id) == "Completed"
+    # Basic auth over TLS no longer admits it.
+    assert upgrade_status(tls_server.wss_url, identity, context, password=PASSWORD) == 401
