@@ -183,3 +183,8 @@ class CertificateProvider(_Server):
         self.answers = {}
         self.received = queue.Queue()
         super().__init__(_ProviderHandler)
+
+    def clear(self):
+        self.answers.clear()
+        while not self.received.empty():
+            self.received.get_nowait()
