@@ -77,6 +77,11 @@ def sync_group_permissions(**kwargs):
         group.permissions.set(permissions)
 
 
+def context_processor(request):
+    """`user_role` in every template: pages show it and hide what the role may not do."""
+    return {"user_role": role_of(getattr(request, "user", None))}
+
+
 # Where a viewer may still POST: logging in and out, and their own API tokens. The admin and the
 # API check permissions themselves (model permissions, csms.api.permissions).
 VIEWER_WRITABLE_PREFIXES = ("/accounts/login/", "/accounts/logout/", "/accounts/tokens/",

@@ -117,10 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-    # Viewers may not change anything on the dashboard; every change is audited (csms/roles.py,
-    # csms/audit/middleware.py).
-    "csms.roles.RoleMiddleware",
-    "csms.audit.middleware.AuditMiddleware",
+                "csms.roles.context_processor",
             ],
         },
     },

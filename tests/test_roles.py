@@ -162,3 +162,13 @@ def test_administrator_cannot_demote_or_deactivate_itself_nor_staff(api, operato
     assert refused.status_code == 400 and "yourself" in refused.text
     assert api.patch(f"/users/{me}/", json={"is_active": False}).status_code == 400
     assert api.get(f"/users/{me}/").json()["role"] == "administrator"
+
+
+def test_pages_name_the_role_and_hide_registration_from_viewers(csms, viewer, dashboard):
+    with dashboard_as(csms, viewer) as client:
+        page = client.get("/")
+        assert '<span class="muted" id="user-role" title="Your role">viewer</span>' in page.text
+        assert 'href="/register-station/"' not in page.text
+    page = dashboard.get("/")
+    assert 'id="user-role" title="Your role">administrator</span>' in page.text
+    assert 'href="/register-station/"' in page.text
