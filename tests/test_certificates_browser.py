@@ -53,7 +53,8 @@ def test_panel_shows_signed_certificate_reports_deletes_and_installs(page, api, 
     panel.locator("#certificate-install-form button").click()
     expect(page.locator(".flash").first).to_contain_text("InstallCertificate:")
     assert installed.get(timeout=5)["certificate"] == pem(root)
-    expect(rows.locator("tr[data-certificate]", has_text="CSMSRootCertificate").locator(".badge")).to_have_text("Installed")
+    installed_row = rows.locator("tr[data-certificate]", has_text="CSMSRootCertificate")
+    expect(installed_row.locator(".badge")).to_have_text("Installed")
 
     page.goto("/certificates/")
     expect(page.locator("#ca-root")).to_contain_text("Root CA")
