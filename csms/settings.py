@@ -480,6 +480,9 @@ PNC_PROVIDER_TIMEOUT = env_float("PNC_PROVIDER_TIMEOUT", 10.0)
 PNC_OCSP_ENABLED = env_bool("PNC_OCSP_ENABLED", False)
 # How long (s) to wait for one OCSP responder.
 PNC_OCSP_TIMEOUT = env_float("PNC_OCSP_TIMEOUT", 5.0)
+# Host names of the OCSP responders the CSMS may contact (responder URLs come from stations and
+# certificates); empty: any.
+PNC_OCSP_ALLOWED_HOSTS = env_list("PNC_OCSP_ALLOWED_HOSTS", [])
 
 # --- Webhooks ----------------------------------------------------------------------------------
 # Automatic tries of one webhook delivery (the first included) before it is marked failed.

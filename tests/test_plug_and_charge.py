@@ -35,8 +35,9 @@ def mo(csms, operator, responder):
 @pytest.fixture(scope="module")
 def ocsp_server(csms):
     """A server that asks the OCSP responders during Authorize."""
-    server = ServerProcess("server-pnc-ocsp", extra_env={"PNC_OCSP_ENABLED": "true",
-                                                        "PNC_OCSP_TIMEOUT": "5"}).start()
+    server = ServerProcess("server-pnc-ocsp", extra_env={
+        "PNC_OCSP_ENABLED": "true", "PNC_OCSP_TIMEOUT": "5",
+        "PNC_OCSP_ALLOWED_HOSTS": "127.0.0.1"}).start()
     yield server
     server.stop()
 
@@ -159,3 +160,28 @@ def test_plain_token_gets_no_certificate_status(connect_station, identity, emaid
     answer = authorize(station, emaid)
     assert answer["idTokenInfo"]["status"] == "Accepted"
     assert "certificateStatus" not in answer
+
+
+def test_blocked_emaid_with_a_valid_contract_is_cancelled(connect_station, identity, mo,
+                                                          responder, emaid):
+    IdToken.objects.filter(id_token=emaid).update(status=IdToken.Status.BLOCKED)
+    leaf = contract(mo, responder)
+    station = connect_station(identity)
+    answer = authorize(station, emaid, certificate=pem(leaf.certificate, mo["sub_ca"].certificate))
+    assert answer["certificateStatus"] == "ContractCancelled"
+    assert answer["idTokenInfo"]["status"] == "Blocked"
+
+
+def test_responders_outside_the_allowed_hosts_are_not_contacted(ocsp_server, connect_station,
+                                                                 identity, mo, responder, emaid):
+    leaf = contract(mo, responder)
+    responder.revoked.add(leaf.certificate.serial_number)
+    responder.asked_serials()
+    elsewhere = responder.url.replace("127.0.0.1", "localhost")
+    station = connect_station(identity, server=ocsp_server)
+    answer = authorize(station, emaid, iso15118CertificateHashData=[
+        ocsp_request_data(leaf.certificate, mo["sub_ca"].certificate, elsewhere),
+        ocsp_request_data(mo["sub_ca"].certificate, mo["root"].certificate, elsewhere)])
+    # No revocation answer (soft-fail): the chain check alone decides, and nothing was asked.
+    assert answer["certificateStatus"] == "Accepted"
+    assert responder.asked_serials() == []

@@ -19,6 +19,9 @@ def authorize_201(session, payload):
                                      id_token["type"])
     if verdict is None:
         return {"idTokenInfo": info}
+    if info["status"] in pnc.CANCELLED_TOKEN_STATUSES:
+        # A valid contract certificate whose eMAID the operator blocked or invalidated.
+        return {"idTokenInfo": info, "certificateStatus": pnc.CONTRACT_CANCELLED}
     return {"idTokenInfo": info, "certificateStatus": verdict.status}
 
 

@@ -23,6 +23,9 @@ CERTIFICATE_EXPIRED = "CertificateExpired"
 CERTIFICATE_REVOKED = "CertificateRevoked"
 NO_CERTIFICATE_AVAILABLE = "NoCertificateAvailable"
 CERT_CHAIN_ERROR = "CertChainError"
+CONTRACT_CANCELLED = "ContractCancelled"
+# The token statuses of a contract the operator ended (answered ContractCancelled).
+CANCELLED_TOKEN_STATUSES = ("Blocked", "Invalid")
 # A contract chain longer than this (leaf, sub-CAs, root) is not followed.
 MAX_CHAIN_LENGTH = 5
 

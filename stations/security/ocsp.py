@@ -2,6 +2,7 @@
 from OCPP hash data, sent over HTTP POST to the responder, and the answer read (good/revoked/unknown)."""
 import logging
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,11 @@ def fetch(url, request_der, timeout):
     """POST the request to the responder; the DER OCSPResponse it answered (OcspUnavailable if none)."""
     if not url.lower().startswith(("http://", "https://")):
         raise OcspUnavailable(f"responder URL {url!r} is not http(s)")
+    # The URL comes from a station or a certificate: only the allowed responders are contacted.
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    allowed = [name.lower() for name in settings.PNC_OCSP_ALLOWED_HOSTS]
+    if allowed and host not in allowed:
+        raise OcspUnavailable(f"responder host {host!r} is not in PNC_OCSP_ALLOWED_HOSTS")
     http_request = urllib.request.Request(url, data=request_der, method="POST",
                                           headers={"Content-Type": "application/ocsp-request",
                                                    "Accept": "application/ocsp-response"})
