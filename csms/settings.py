@@ -96,6 +96,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Viewers may not change anything on the dashboard; every change is audited (csms/roles.py,
+    # csms/audit/middleware.py).
+    "csms.roles.RoleMiddleware",
+    "csms.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: WhiteNoise is sync-only. Above the async-capable middleware it made every ASGI
