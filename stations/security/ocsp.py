@@ -20,6 +20,15 @@ HASHES = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA
 GOOD, REVOKED, UNKNOWN = "good", "revoked", "unknown"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A responder's redirect would lead the CSMS past PNC_OCSP_ALLOWED_HOSTS: not followed.
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 class OcspUnavailable(Exception):
     """No usable answer: the responder could not be reached, refused, or sent something unreadable."""
 
@@ -75,7 +84,7 @@ def fetch(url, request_der, timeout):
                                           headers={"Content-Type": "application/ocsp-request",
                                                    "Accept": "application/ocsp-response"})
     try:
-        with urllib.request.urlopen(http_request, timeout=timeout) as answer:
+        with _opener.open(http_request, timeout=timeout) as answer:
             return answer.read(64 * 1024)
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise OcspUnavailable(f"responder {url} unreachable: {error}") from None
