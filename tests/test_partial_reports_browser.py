@@ -31,6 +31,7 @@ def test_parts_show_as_they_arrive_and_a_missing_part_hides_nothing(page, connec
     station.answers["GetBaseReport"] = {"status": "Accepted"}
     page.goto(f"/stations/{identity}/device-model/")
     expect(page.locator("#dm-tree")).to_contain_text("No variables known yet")
+    wait_live(page)  # the page re-reads itself once its socket opens
     page.locator("#dm-report-form select[name=kind]").select_option("FullInventory")
     page.locator("#dm-report-form button").click()
     row = page.locator("#dm-reports tr[data-report]").first

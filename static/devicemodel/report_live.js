@@ -1,11 +1,11 @@
 // The device-model page follows reports as their parts arrive: a "report" push (a part stored)
-// or a finished command of this station re-reads the reports card and the variable tree, so what
+// or a finished command of this station re-reads the reports table and the variable tree, so what
 // has arrived shows while parts are still missing. Components the operator opened stay open.
 (function () {
   "use strict";
   const heading = document.querySelector("h1[data-identity]");
   if (!heading || !window.CsmsLive) return;
-  const LIVE_PARTS = ["dm-summary", "dm-reports", "dm-tree"];
+  const LIVE_PARTS = ["dm-summary", "dm-report-table", "dm-tree"];
 
   function typingIn(element) {
     const active = document.activeElement;
