@@ -39,13 +39,14 @@ class Authority:
                        .serial_number(x509.random_serial_number())
                        .not_valid_before(now - timedelta(days=1))
                        .not_valid_after(now + timedelta(days=3650))
-                       .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                       .add_extension(x509.BasicConstraints(ca=True, path_length=None),
+                                      critical=True)
                        .sign(key, hashes.SHA256()))
         return cls(certificate, key)
 
     def issue(self, common_name, ca=False, responder_url="", valid_from=None, valid_until=None,
               signing_key=None):
-        """A certificate issued in this CA's name (signed by `signing_key` when given: a forgery)."""
+        """A certificate issued in this CA's name (signed by `signing_key` if given: a forgery)."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.now(timezone.utc)
         builder = (x509.CertificateBuilder().subject_name(_name(common_name))
@@ -55,9 +56,10 @@ class Authority:
                    .not_valid_after(valid_until or now + timedelta(days=365))
                    .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
         if responder_url:
-            builder = builder.add_extension(x509.AuthorityInformationAccess([
-                x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
-                                       x509.UniformResourceIdentifier(responder_url))]), critical=False)
+            access = x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
+                                            x509.UniformResourceIdentifier(responder_url))
+            builder = builder.add_extension(x509.AuthorityInformationAccess([access]),
+                                            critical=False)
         certificate = builder.sign(signing_key or self.key, hashes.SHA256())
         return Authority(certificate, key)
 

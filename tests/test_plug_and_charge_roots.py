@@ -19,8 +19,9 @@ def client_as(csms):
     def open_client(role):
         user = User.objects.create_user(f"{role}-{uuid.uuid4().hex[:8]}", password="pw-123456789")
         roles.set_role(user, role)
+        token = Token.objects.create(user=user).key
         client = httpx.Client(base_url=f"{csms.base_url}/api/v1", timeout=30,
-                              headers={"Authorization": f"Token {Token.objects.create(user=user).key}"})
+                              headers={"Authorization": f"Token {token}"})
         opened.append(client)
         return client
 
@@ -88,11 +89,13 @@ def test_admin_installs_a_root(csms, operator):
         form = browser.get("/admin/transactions/trustedroot/add/")
         assert form.status_code == 200
         refused = browser.post("/admin/transactions/trustedroot/add/", data={
-            "name": "bad", "pem": "not a certificate", "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+            "name": "bad", "pem": "not a certificate",
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
             headers={"Referer": str(form.url)})
         assert "Not a PEM X.509 certificate." in refused.text
         browser.post("/admin/transactions/trustedroot/add/", data={
-            "name": "From the admin", "pem": pem(root), "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+            "name": "From the admin", "pem": pem(root),
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
             headers={"Referer": str(form.url)})
     saved = TrustedRoot.objects.get(name="From the admin")
     assert saved.subject == root.subject.rfc4514_string()

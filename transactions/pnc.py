@@ -118,8 +118,10 @@ def check_certificate(pem):
     now = timezone.now()
     for certificate in chain:
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-            return Verdict(CERTIFICATE_EXPIRED, f"{certificate.subject.rfc4514_string()} is valid "
-                           f"{certificate.not_valid_before_utc} to {certificate.not_valid_after_utc}")
+            return Verdict(CERTIFICATE_EXPIRED,
+                           f"{certificate.subject.rfc4514_string()} is valid from "
+                           f"{certificate.not_valid_before_utc} to "
+                           f"{certificate.not_valid_after_utc}")
     if settings.PNC_OCSP_ENABLED:
         for certificate, issuer in zip(chain[:-1], chain[1:]):
             subject = certificate.subject.rfc4514_string()
@@ -147,7 +149,7 @@ def _root_issuing(hash_data, roots):
 
 
 def check_hash_data(items):
-    """C08: the chain's OCSPRequestData (leaf first); one of them must be issued by a trusted root."""
+    """C08: the chain's OCSPRequestData (leaf first); one must be issued by a trusted root."""
     roots = trusted_roots()
     issuers = [_root_issuing(item, roots) for item in items]
     if not any(issuers):

@@ -1,5 +1,5 @@
 """Plug & Charge calls of 2.0.1 stations answered by policy (PNC_EV_CERTIFICATE_POLICY,
-PNC_CERTIFICATE_STATUS_POLICY): forwarded to the provider, OCSP asked directly, or Failed with why."""
+PNC_CERTIFICATE_STATUS_POLICY): forwarded to the provider, OCSP asked, or Failed saying why."""
 import asyncio
 import base64
 import logging

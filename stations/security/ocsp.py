@@ -1,5 +1,5 @@
-"""OCSP (RFC 6960) client: requests built with `cryptography` from a certificate and its issuer or
-from OCPP hash data, sent over HTTP POST to the responder, and the answer read (good/revoked/unknown)."""
+"""OCSP (RFC 6960) client: requests built with `cryptography` from a certificate and its issuer
+or from OCPP hash data, POSTed to the responder, and the answer read (good/revoked/unknown)."""
 import logging
 import urllib.error
 import urllib.parse
@@ -30,7 +30,7 @@ _opener = urllib.request.build_opener(_NoRedirects)
 
 
 class OcspUnavailable(Exception):
-    """No usable answer: the responder could not be reached, refused, or sent something unreadable."""
+    """No usable answer: the responder was unreachable, refused, or sent something unreadable."""
 
 
 @dataclass(frozen=True)
@@ -66,13 +66,15 @@ def request_for_hash_data(hash_data):
         key_hash = bytes.fromhex(hash_data["issuerKeyHash"])
         serial = int(hash_data["serialNumber"], 16)
     except ValueError:
-        raise ValueError("issuerNameHash, issuerKeyHash and serialNumber must be hexadecimal") from None
-    builder = ocsp.OCSPRequestBuilder().add_certificate_by_hash(name_hash, key_hash, serial, algorithm)
+        raise ValueError("issuerNameHash, issuerKeyHash and serialNumber must be hexadecimal"
+                         ) from None
+    builder = ocsp.OCSPRequestBuilder().add_certificate_by_hash(name_hash, key_hash, serial,
+                                                               algorithm)
     return builder.build().public_bytes(serialization.Encoding.DER)
 
 
 def fetch(url, request_der, timeout):
-    """POST the request to the responder; the DER OCSPResponse it answered (OcspUnavailable if none)."""
+    """POST the request to the responder: the DER OCSPResponse answered (else OcspUnavailable)."""
     if not url.lower().startswith(("http://", "https://")):
         raise OcspUnavailable(f"responder URL {url!r} is not http(s)")
     # The URL comes from a station or a certificate: only the allowed responders are contacted.
@@ -114,7 +116,8 @@ def _check_signer(response, issuer):
     try:
         _verify_signature(response, signer.public_key())
     except (InvalidSignature, TypeError, ValueError):
-        raise OcspUnavailable("the OCSP response is not signed by the certificate's issuer") from None
+        raise OcspUnavailable("the OCSP response is not signed by the certificate's issuer"
+                              ) from None
 
 
 def read(response_der, serial_number, issuer=None):

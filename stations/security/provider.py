@@ -37,7 +37,8 @@ def forward(action, identity, payload):
     except urllib.error.HTTPError as error:
         raise ProviderFailed("ProviderError", f"the provider answered HTTP {error.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise ProviderFailed("ProviderUnreachable", f"the provider is unreachable: {error}") from None
+        raise ProviderFailed("ProviderUnreachable", f"the provider is unreachable: {error}"
+                             ) from None
     try:
         answer = json.loads(body)
     except ValueError:

@@ -1,5 +1,5 @@
-"""/api/v1/trusted-roots/: the MO root certificates Plug & Charge contracts must chain to
-(list, install from PEM, read, remove). Reading needs a viewer; changing the trust, an administrator."""
+"""/api/v1/trusted-roots/: the MO root certificates Plug & Charge contracts must chain to (list,
+install from PEM, read, remove). Reading needs a viewer; changing the trust, an administrator."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework import mixins, serializers, viewsets
@@ -13,8 +13,9 @@ from transactions.models import TrustedRoot
 
 class TrustedRootSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:trusted-root-detail")
-    pem = serializers.CharField(max_length=20000, trim_whitespace=False,
-                                help_text="The MO root certificate (a CA certificate), PEM encoded.")
+    pem = serializers.CharField(
+        max_length=20000, trim_whitespace=False,
+        help_text="The MO root certificate (a CA certificate), PEM encoded.")
 
     class Meta:
         model = TrustedRoot
