@@ -12,6 +12,14 @@
     return element.contains(active) && active.matches("input, select, textarea");
   }
 
+  // What each part showed when last read, without the per-response CSRF masks: a part that did
+  // not change is left alone (a click on it is never lost to a replacement).
+  function signature(element) {
+    return element.outerHTML.replace(/name="csrfmiddlewaretoken" value="[^"]*"/g, "").replace(/ open=""/g, "");
+  }
+  const shownAs = {};
+  LIVE_PARTS.forEach((id) => { const element = document.getElementById(id); if (element) shownAs[id] = signature(element); });
+
   function reread() {
     return fetch(location.href, {credentials: "same-origin"})
       .then((response) => (response.ok ? response.text() : null))
@@ -22,7 +30,11 @@
         LIVE_PARTS.forEach((id) => {
           const shown = document.getElementById(id);
           const replacement = fresh.getElementById(id);
-          if (shown && replacement && !typingIn(shown)) shown.replaceWith(document.importNode(replacement, true));
+          if (!shown || !replacement || typingIn(shown)) return;
+          const freshSignature = signature(replacement);
+          if (freshSignature === shownAs[id]) return;
+          shownAs[id] = freshSignature;
+          shown.replaceWith(document.importNode(replacement, true));
         });
         document.querySelectorAll("details.dm-component").forEach((d) => { if (opened.has(d.dataset.component)) d.open = true; });
       });
