@@ -14,6 +14,7 @@ from csms import metrics
 from csms.models import MessageLogEntry
 
 from . import redaction
+from .signals import message_log_written
 
 logger = logging.getLogger(__name__)
 _pending = []
@@ -79,8 +80,17 @@ def write(batch):
         metrics.database_error("message_log")
         return batch
     except DatabaseError:
-        return _write_each(batch)
+        unwritten = _write_each(batch)
+        _announce(batch[:len(batch) - len(unwritten)])
+        return unwritten
+    _announce(batch)
     return []
+
+
+def _announce(written):
+    if written and message_log_written.has_listeners(MessageLogEntry):
+        message_log_written.send_robust(sender=MessageLogEntry,
+                                        identities={entry.identity for entry in written})
 
 
 def _write_each(batch):

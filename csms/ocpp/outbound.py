@@ -18,7 +18,7 @@ from csms.models import Command
 
 from . import bridge, lifecycle, presence, schemas
 from .framing import OCPP16, OCPP201
-from .signals import command_finished
+from .signals import command_finished, command_sent
 
 logger = logging.getLogger(__name__)
 Status = Command.Status
@@ -175,6 +175,8 @@ def claim_next(identity, connection_id, ocpp_version=None):
         if claimed:
             command.status, command.message_id, command.sent_at = Status.SENT, message_id, now
             command.connection_id = connection_id
+            if command_sent.has_listeners(Command):
+                command_sent.send_robust(sender=Command, command=command)
             return command
 
 
