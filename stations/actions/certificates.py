@@ -198,14 +198,21 @@ def apply_installed_ids(command):
 
 
 def apply_answer(command):
-    """Apply a finished certificate command's answer (idempotent: the receiver and a caller that
-    waited for the outcome may both call it)."""
+    """Apply a finished certificate command's answer (the command_finished receiver: once per
+    command)."""
+    if command.action == "GetInstalledCertificateIds":
+        return apply_installed_ids(command)
+    return settle_row(command)
+
+
+def settle_row(command):
+    """The certificate row a finished Install/CertificateSigned/DeleteCertificate settles; safe
+    to call again (only a row still waiting changes), so a caller that waited for the outcome
+    may apply it before the receiver has run."""
     if command.action in ("CertificateSigned", "InstallCertificate"):
         return settle_install(command)
     if command.action == "DeleteCertificate":
         return settle_delete(command)
-    if command.action == "GetInstalledCertificateIds":
-        return apply_installed_ids(command)
     return None
 
 

@@ -149,7 +149,7 @@ def _run(request, body_class, send):
     if data["wait"]:
         command = outbound.wait_for_outcome(command, data["wait"])
         if command.is_finished:
-            actions.apply_answer(command)  # the receiver may not have run yet
+            actions.settle_row(command)  # the receiver may not have run yet
     if row is not None:
         row = StationCertificate.objects.select_related("station").get(pk=row.pk)
     answer = CertificateCommandSerializer({"certificate": row, "command": command},

@@ -58,7 +58,7 @@ def _errors(form):
 def _report(request, command, what):
     command = outbound.wait_for_outcome(command, COMMAND_WAIT_SECONDS)
     if command.is_finished:
-        actions.apply_answer(command)  # the receiver may not have run yet
+        actions.settle_row(command)  # the receiver may not have run yet
     answer = (command.response or {}).get("status") or command.error_code or command.status
     level = messages.SUCCESS if command.status in ("accepted", "queued", "sent") else messages.ERROR
     messages.add_message(request, level, f"{what}: {answer}")
