@@ -141,3 +141,29 @@ def test_certificate_status_with_bad_hash_data_is_failed(connect_station, identi
         "serialNumber": "1", "responderURL": responder.url}})
     assert answer["status"] == "Failed"
     assert answer["statusInfo"]["reasonCode"] == "InvalidRequest"
+
+
+@pytest.fixture(scope="module")
+def unreachable_provider_server(csms):
+    """A server forwarding EV certificates to a provider nobody listens for, and refusing
+    certificate status requests."""
+    server = ServerProcess("server-pnc-unreachable", extra_env={
+        "PNC_EV_CERTIFICATE_POLICY": "forward", "PNC_PROVIDER_URL": "http://127.0.0.1:9/",
+        "PNC_PROVIDER_TIMEOUT": "2", "PNC_CERTIFICATE_STATUS_POLICY": "fail"}).start()
+    yield server
+    server.stop()
+
+
+def test_unreachable_provider_and_status_policy_fail(unreachable_provider_server, connect_station,
+                                                     identity, v2g_certificate, responder):
+    station = connect_station(identity, server=unreachable_provider_server)
+    answer = station.call("Get15118EVCertificate", EV_REQUEST)
+    assert (answer["status"], answer["exiResponse"]) == ("Failed", "")
+    assert answer["statusInfo"]["reasonCode"] == "ProviderUnreachable"
+
+    leaf, sub_ca = v2g_certificate
+    answer = station.call("GetCertificateStatus", {"ocspRequestData": ocsp_request_data(
+        leaf.certificate, sub_ca.certificate, responder.url)})
+    assert answer["status"] == "Failed"
+    assert answer["statusInfo"]["reasonCode"] == "NotSupported"
+    assert "PNC_CERTIFICATE_STATUS_POLICY" in answer["statusInfo"]["additionalInfo"]
