@@ -207,3 +207,16 @@ def test_upgrade_2_to_3_is_completed_by_the_client_certificate(
     assert state_of(upgrade_id) == "Completed"
     # Basic auth over TLS no longer admits it.
     assert upgrade_status(tls_server.wss_url, identity, context, password=PASSWORD) == 401
+
+
+def test_an_offline_station_fails_at_once_and_keeps_its_profile(api, identity):
+    Station.objects.create(identity=identity, security_profile=1, ocpp_version="2.0.1")
+    response = api.post("/security-profile-upgrades/", json={"station": identity,
+                                                             "security_profile": 2})
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert (body["state"], body["command_action"], body["command_status"]) == (
+        "Failed", "SetNetworkProfile", "offline")
+    assert Station.objects.get(identity=identity).security_profile == 1
+    listed = api.get("/security-profile-upgrades/", params={"station": identity}).json()
+    assert [row["id"] for row in listed["results"]] == [body["id"]]
