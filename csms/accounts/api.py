@@ -62,16 +62,15 @@ class ApiTokenViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Ret
     """Your API tokens. A token acts with your role; DELETE revokes it (it stays listed)."""
 
     serializer_class = ApiTokenSerializer
-    queryset = ApiToken.objects.all()  # narrowed to the caller's in get_queryset
+    # For the schema (its generator has no user, so no get_queryset): the path's id is an integer.
+    queryset = ApiToken.objects.all()
     # Every role may hold tokens of its own: a viewer's token can only read.
     required_role = roles.VIEWER
     filterset_fields = []
     ordering_fields = ["id", "created_at", "expires_at"]
-    # For the schema (its generator has no user): the path's id is this model's integer key.
-    queryset = ApiToken.objects.none()
 
     def get_queryset(self):
-        return self.queryset.filter(user=self.request.user).order_by("-id")
+        return ApiToken.objects.filter(user=self.request.user).order_by("-id")
 
     @extend_schema(responses={201: IssuedApiTokenSerializer})
     def create(self, request, *args, **kwargs):
