@@ -4,6 +4,7 @@ import re
 
 import httpx
 
+from tests.helpers import eventually
 from tests.transactions_helpers import new_token
 from transactions.models import Reservation
 
@@ -42,7 +43,6 @@ def test_cancelling_a_closed_reservation_is_a_message(dashboard, connect_station
     dashboard.submit(f"/transactions/stations/{identity}/reservations/reserve/",
                      {"id_token": token.id_token, "expires_in_minutes": "30"}, form_page=page)
     reservation = Reservation.objects.get(station__identity=identity)
-    from tests.helpers import eventually
     eventually(lambda: Reservation.objects.get(pk=reservation.pk).status == "Rejected")
     answer = dashboard.submit(f"/transactions/stations/{identity}/reservations/cancel/",
                               {"reservation": reservation.pk}, form_page=page)
