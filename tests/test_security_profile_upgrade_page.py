@@ -29,7 +29,8 @@ def panel(response):
 
 def test_upgrade_from_the_station_page(browser, csms, connect_station, identity):
     station = connect_station(identity, "2.0.1", auto_answer=False)
-    page = browser.get(f"/stations/{identity}/")
+    assert 'data-panel="profile-upgrade"' in browser.get(f"/stations/{identity}/").text
+    page = browser.get(f"/stations/{identity}/security-profile/")
     assert "1: Basic auth over ws" in panel(page)
     assert 'id="profile-upgrade-form"' in panel(page)
 
@@ -42,7 +43,7 @@ def test_upgrade_from_the_station_page(browser, csms, connect_station, identity)
     station.reply(message_id, {"status": "Rejected"})
     eventually(lambda: SecurityProfileUpgrade.objects.get(station__identity=identity).state
                == "Rejected")
-    rows = panel(browser.get(f"/stations/{identity}/"))
+    rows = panel(browser.get(f"/stations/{identity}/security-profile/"))
     assert "1 → 2" in rows and "Rejected" in rows and "SetNetworkProfile: rejected" in rows
     assert Station.objects.get(identity=identity).security_profile == 1
 
@@ -59,5 +60,6 @@ def test_refusals_are_messages_not_errors(browser, csms, connect_station, identi
     answer = post_upgrade(browser, csms, identity, {"security_profile": "2"})
     assert "downgrade refused" in answer.text
     # Nothing left to raise: the form is gone.
-    assert 'id="profile-upgrade-form"' not in panel(answer)
+    assert 'id="profile-upgrade-form"' not in panel(
+        browser.get(f"/stations/{identity}/security-profile/"))
     assert not SecurityProfileUpgrade.objects.filter(station__identity=identity).exists()

@@ -1,6 +1,8 @@
 // Station-page panels whose rows are read after the page loads (the page's own query count stays
 // fixed) and re-read when a push says they may have changed; nothing is polled. A panel opts in with
-// <table data-deferred-rows data-url="..." data-refresh-button="<id>" data-panel="<name>">.
+// <table data-deferred-rows data-url="..." data-refresh-button="<id>" data-panel="<name>">, or a
+// whole panel with <div data-deferred-panel data-url="..." data-panel="<name>"> (its content is
+// replaced).
 // Re-read on: a "panel" push naming the table's data-panel, any "command" or "transaction" push of
 // this station, and, while a row is open (data-open: waiting for the station), a "log" push of this
 // station (the station's own messages, e.g. a LogStatusNotification, move such rows on).
@@ -33,7 +35,7 @@
           if (html !== null && html !== lastHtml && typing()) {
             heldBack = true;
           } else if (html !== null && html !== lastHtml) {
-            const body = table.querySelector("tbody");
+            const body = table.matches("table") ? table.querySelector("tbody") : table;
             const open = new Set(Array.from(body.querySelectorAll("details[open]")).map((d) => d.closest("tr").className).filter(Boolean));
             body.innerHTML = html;
             open.forEach((name) => { const d = body.querySelector("tr." + CSS.escape(name) + " details"); if (d) d.open = true; });
@@ -65,5 +67,5 @@
     read();
   }
 
-  document.querySelectorAll("table[data-deferred-rows]").forEach(follow);
+  document.querySelectorAll("table[data-deferred-rows], [data-deferred-panel]").forEach(follow);
 })();

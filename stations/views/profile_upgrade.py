@@ -3,9 +3,9 @@ the form that starts one."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from ..actions import profile_upgrade
 from ..commands import StationNotReady
@@ -53,3 +53,11 @@ def station_profile_upgrade(request, identity):
         messages.success(request, f"Upgrade to security profile {upgrade.to_profile} sent; the "
                                   "profile changes when the station reconnects with it.")
     return back
+
+
+@login_required
+@require_GET
+def station_profile_upgrade_panel(request, identity):
+    """The panel's body, read after the station page loads (the page's query count stays fixed)."""
+    station = get_object_or_404(Station, identity=identity)
+    return render(request, "stations/profile_upgrade_panel_body.html", panel(station))

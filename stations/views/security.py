@@ -83,3 +83,11 @@ def station_rotate_password(request, identity):
             messages.success(request, "A new password was sent to the station; it replaces the "
                                       "stored one when the station accepts it.")
     return redirect(reverse("stations:detail", args=[identity]) + "#security-panel")
+
+
+@login_required
+@require_GET
+def station_security_panel(request, identity):
+    """The panel's body, read after the station page loads (the page's query count stays fixed)."""
+    station = get_object_or_404(Station, identity=identity)
+    return render(request, "stations/security_panel_body.html", panel(station))
