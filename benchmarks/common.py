@@ -100,6 +100,8 @@ class Backend:
             "CSMS_DATA_DIR": str(self.dir),
             "LOG_LEVEL": "WARNING",
             "SECRET_KEY": f"bench-{self.run_id}",
+            # A lab run on loopback over plain HTTP, not a deployment (no https redirect, any host).
+            "PRODUCTION": "false",
             "OCPP_UNKNOWN_STATION_POLICY": "accept",
             "TRANSACTIONS_UNKNOWN_ID_TOKEN_POLICY": "accept",
         }

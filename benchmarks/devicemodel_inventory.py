@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 RUN_DIR = tempfile.mkdtemp(prefix="devicemodel-bench-")
 atexit.register(shutil.rmtree, RUN_DIR, True)
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{RUN_DIR}/bench.sqlite3")
+os.environ.setdefault("PRODUCTION", "false")  # a lab run, not a deployment
 os.environ.setdefault("CSMS_DATA_DIR", RUN_DIR)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csms.settings")
 
