@@ -75,7 +75,8 @@ def test_live_socket_pushes_station_changes(csms, dashboard, connect_station, id
         seen = []
         while not any(s["connectors"] for s in seen):
             message = json.loads(socket.recv(timeout=30))
-            if message["station"]["identity"] == identity:
+            # Station rows come as kind "station"; other kinds (commands, log) pass by.
+            if message["kind"] == "station" and message["station"]["identity"] == identity:
                 seen.append(message["station"])
     assert seen[0]["online"] is True
     assert seen[-1]["connectors"] == [{"evse_id": None, "connector_id": 1, "status": "Preparing",

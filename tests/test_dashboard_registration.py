@@ -26,8 +26,8 @@ def test_invalid_registrations_are_explained(dashboard, identity):
     register(dashboard, identity=identity)
     cases = {
         "already registered": {"identity": identity},
-        "without '/'": {"identity": "bad/identity"},
-        "spaces around it": {"identity": f" {identity}x"},
+        "must not contain path characters": {"identity": "bad/identity"},
+        "may contain only letters": {"identity": f" {identity}x"},
         "at least 16 characters": {"identity": f"{identity}-a", "password": "short"},
         "at most 40 characters": {"identity": f"{identity}-b", "password": "x" * 41},
         "not one of the available choices": {"identity": f"{identity}-c",
