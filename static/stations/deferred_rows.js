@@ -36,7 +36,7 @@
             heldBack = true;
           } else if (html !== null && html !== lastHtml) {
             const body = table.matches("table") ? table.querySelector("tbody") : table;
-            const open = new Set(Array.from(body.querySelectorAll("details[open]")).map((d) => d.closest("tr").className).filter(Boolean));
+            const open = new Set(Array.from(body.querySelectorAll("details[open]")).map((d) => (d.closest("tr") || {}).className).filter(Boolean));
             body.innerHTML = html;
             open.forEach((name) => { const d = body.querySelector("tr." + CSS.escape(name) + " details"); if (d) d.open = true; });
             lastHtml = html;
