@@ -562,6 +562,14 @@ SPECTACULAR_SETTINGS = {
         "FirmwarePublicationStatusEnum": "stations.models.firmware.FirmwarePublication.Status",
         "AlertKindEnum": "stations.models.alerts.Alert.Kind",
         "AlertStateEnum": "stations.models.alerts.Alert.State",
+        "LogKindEnum": "stations.models.logs.LogRequest.Kind",
+        "DisplayMessageStateEnum": "stations.models.display.DisplayMessage.State",
+        "CertificateTypeEnum": "stations.models.certificates.CertificateType",
+        "CustomerInformationStatusEnum":
+            "transactions.models_customer.CustomerInformationRequest.Status",
+        "IdTokenTypeEnum": "transactions.models.IdTokenType",
+        "SecurityProfileEnum": "stations.models.SECURITY_PROFILE_CHOICES",
+        "SecurityProfileUpgradeTargetEnum": [(2, 2), (3, 3)],
     },
 }
 

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from csms.api.serializers import INTEGER_MAX, ModelSerializer
 from csms.ocpp.identity import identity_problem
-from stations.models import Connector, Evse, Station
+from stations.models import SECURITY_PROFILE_CHOICES, Connector, Evse, Station
 
 
 class ConnectorSerializer(ModelSerializer):
@@ -31,7 +31,7 @@ class StationSerializer(ModelSerializer):
     )
     has_password = serializers.SerializerMethodField()
     security_profile = serializers.ChoiceField(
-        choices=[1, 2, 3], required=False,
+        choices=SECURITY_PROFILE_CHOICES, required=False,
         help_text="1: Basic auth over ws, 2: Basic auth over TLS, 3: mutual TLS. Chosen at "
                   "registration (default OCPP_DEFAULT_SECURITY_PROFILE); afterwards it is raised "
                   "only through /api/v1/security-profile-upgrades/ and never lowered.",

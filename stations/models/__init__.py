@@ -12,6 +12,11 @@ def default_security_profile():
     return settings.OCPP_DEFAULT_SECURITY_PROFILE
 
 
+# OCPP security profiles (the API's SecurityProfileEnum).
+SECURITY_PROFILE_CHOICES = [(1, "1: Basic auth over ws"), (2, "2: Basic auth over TLS"),
+                            (3, "3: mutual TLS")]
+
+
 class Station(models.Model):
     class RegistrationStatus(models.TextChoices):
         ACCEPTED = "Accepted"
@@ -25,7 +30,7 @@ class Station(models.Model):
     # Enforced on every upgrade (stations/security_profiles.py): 1 Basic auth over ws, 2 Basic
     # auth over TLS, 3 mutual TLS with the certificate's CN equal to the identity.
     security_profile = models.PositiveSmallIntegerField(
-        choices=[(1, "1: Basic auth over ws"), (2, "2: Basic auth over TLS"), (3, "3: mutual TLS")],
+        choices=SECURITY_PROFILE_CHOICES,
         default=default_security_profile,
     )
     # The answer its next BootNotification gets (operator's decision; unknown stations get
