@@ -332,32 +332,11 @@
     return refresh;
   }
 
-  // The dashboard's push socket, for the site pages (the station pages have dashboard.js's).
+  // The dashboard's push socket (live.js), for the site pages: their "site" events; the socket
+  // (re)opening re-reads the page, since pushes sent while it was closed never arrive.
   function listen(onMessage, onOpen) {
-    const liveState = document.getElementById("live-state");
-    function setLive(text, state) {
-      if (!liveState) return;
-      liveState.hidden = false;
-      liveState.textContent = text;
-      liveState.dataset.state = state;
-    }
-    let retryDelay = 1000;
-    function connect() {
-      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-      const socket = new WebSocket(scheme + location.host + "/ws/dashboard/");
-      socket.onopen = () => {
-        retryDelay = 1000;
-        // Pushes sent before the socket opened never arrive: read the page once more first.
-        onOpen().finally(() => setLive("live", "open"));
-      };
-      socket.onmessage = (event) => onMessage(JSON.parse(event.data));
-      socket.onclose = () => {
-        setLive("reconnecting…", "closed");
-        setTimeout(connect, retryDelay);
-        retryDelay = Math.min(retryDelay * 2, 30000);
-      };
-    }
-    connect();
+    window.CsmsLive.open({subscription: () => ({page: "site", kinds: ["site"]}),
+                         onMessage: onMessage, onOpen: onOpen});
   }
 
   function sitePage() {

@@ -4,16 +4,9 @@
   "use strict";
   const table = document.getElementById("alerts");
   if (!table) return;
-  const liveState = document.getElementById("live-state");
   const rowsUrl = table.dataset.rowsUrl;
   const csrfToken = table.dataset.csrf;
 
-  function setLive(text, state) {
-    if (!liveState) return;
-    liveState.hidden = false;
-    liveState.textContent = text;
-    liveState.dataset.state = state;
-  }
   function refresh() {
     return fetch(rowsUrl, {credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
       .then((response) => response.ok ? response.text() : Promise.reject(response.status))
@@ -27,17 +20,7 @@
         });
       });
   }
-  let timer = null;
-  let again = false;
-  function refreshSoon() {
-    if (timer) { again = true; return; }
-    timer = setTimeout(() => {
-      refresh().catch(() => {}).finally(() => {
-        timer = null;
-        if (again) { again = false; refreshSoon(); }
-      });
-    }, 300);
-  }
+  const refreshSoon = window.CsmsLive.throttle(refresh, 300);
   table.addEventListener("submit", (event) => {
     const form = event.target.closest("form.acknowledge");
     if (!form) return;
@@ -50,24 +33,10 @@
       .catch(() => { if (button) button.disabled = false; });
   });
 
-  let retryDelay = 1000;
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const socket = new WebSocket(scheme + location.host + "/ws/dashboard/");
-    socket.onopen = () => {
-      retryDelay = 1000;
-      socket.send(JSON.stringify({subscribe: {page: "alerts", kinds: ["alert"]}}));
-      // Pushes sent before the socket opened never arrive: read the table once more first.
-      refresh().catch(() => {}).finally(() => setLive("live", "open"));
-    };
-    socket.onmessage = (event) => {
-      if (JSON.parse(event.data).kind === "alert") refreshSoon();
-    };
-    socket.onclose = () => {
-      setLive("reconnecting…", "closed");
-      setTimeout(connect, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 30000);
-    };
-  }
-  connect();
+  // Pushes sent before the socket opened never arrive: it re-reads the table when it opens.
+  window.CsmsLive.open({
+    subscription: () => ({page: "alerts", kinds: ["alert"]}),
+    onMessage: (message) => { if (message.kind === "alert") refreshSoon(); },
+    onOpen: refresh,
+  });
 })();

@@ -4,7 +4,6 @@
   "use strict";
   const root = document.getElementById("overview");
   if (!root) return;
-  const liveState = document.getElementById("live-state");
   const SUBSCRIBED_KINDS = ["station", "transaction", "alert", "station-list"];
   const QUIET_MS = 400;   // wait for the burst of pushes to end...
   const MAX_WAIT_MS = 1500;  // ...but never longer than this after the first one
@@ -139,34 +138,16 @@
     pending = setTimeout(refresh, Math.max(0, Math.min(QUIET_MS, firstPush + MAX_WAIT_MS - now)));
   }
 
-  function setLive(text, state) {
-    if (!liveState) return;
-    liveState.hidden = false;
-    liveState.textContent = text;
-    liveState.dataset.state = state;
-  }
-  let retryDelay = 1000;
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const socket = new WebSocket(scheme + location.host + "/ws/dashboard/");
-    socket.onopen = () => {
-      retryDelay = 1000;
-      // Every station's events of these kinds (a server that predates subscriptions sends all).
-      socket.send(JSON.stringify({subscribe: {page: "overview", kinds: SUBSCRIBED_KINDS}}));
-      // Pushes sent while the socket was closed never arrive: read the figures again.
-      refresh().finally(() => setLive("live", "open"));
-    };
-    socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (SUBSCRIBED_KINDS.includes(message.kind)) refreshSoon();
-    };
-    socket.onclose = () => {
-      setLive("reconnecting…", "closed");
-      setTimeout(connect, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 30000);
-    };
+  // Every station's events of these kinds; the socket (re)opening re-reads the figures, since
+  // pushes sent while it was closed never arrive.
+  function listen() {
+    window.CsmsLive.open({
+      subscription: () => ({page: "overview", kinds: SUBSCRIBED_KINDS}),
+      onMessage: (message) => { if (SUBSCRIBED_KINDS.includes(message.kind)) refreshSoon(); },
+      onOpen: refresh,
+    });
   }
 
   render(JSON.parse(document.getElementById("overview-data").textContent));
-  connect();
+  listen();
 })();
