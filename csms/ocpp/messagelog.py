@@ -108,7 +108,10 @@ def _write_each(batch):
 
 
 def flush():
-    write(take_pending())
+    """Write what this process holds now (what cannot be written waits for the next flush)."""
+    unwritten = write(take_pending())
+    if unwritten:
+        put_back(unwritten)
 
 
 def purge(retention_days=None):

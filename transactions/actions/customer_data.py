@@ -10,6 +10,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from csms.models import Command, MessageLogEntry
+from csms.ocpp import messagelog
 from csms.ocpp import outbound
 from csms.ocpp.framing import OCPP201
 from stations.commands import _version
@@ -178,6 +179,9 @@ def erase_id_token(token, erased_by, reason="", clear_at_stations=False, source=
         raise InvalidRequest("this token was erased already")
     value, token_type = token.id_token, token.type
     pseudonym = new_pseudonym()
+    # Frames this process logged but has not written yet (it writes every
+    # OCPP_MESSAGE_LOG_FLUSH_SECONDS) would be stored after the scrub, with the value in them.
+    messagelog.flush()
     with db_transaction.atomic():
         erasure = IdTokenErasure.objects.create(
             id_token=token, pseudonym=pseudonym, id_token_type=token_type, erased_by=erased_by,
