@@ -15,7 +15,7 @@ from csms.ocpp import bridge
 from stations.actions import DASHBOARD_GROUP
 
 from .. import allocation
-from ..models import ChargingProfile, Site, SiteAllocation, SiteMember
+from ..models import Site, SiteAllocation, SiteMember
 from . import site_inputs
 from .site_inputs import in_station_unit, to_watts
 from .site_profiles import (
@@ -25,8 +25,6 @@ from .site_profiles import (
 
 logger = logging.getLogger(__name__)
 State = SiteAllocation.State
-Purpose = ChargingProfile.Purpose
-Status = Command.Status
 # A round that ends with more held than the limit is followed by another this soon.
 OVER_LIMIT_RETRY_SECONDS = 30.0
 
@@ -236,6 +234,7 @@ class EvsePlan:
     fallback (limit, W), never above the TxProfile (the station falls back to it when the
     session ends)."""
     slot: Slot
+    site: Site
     tx: tuple = None
     fallback: tuple = None
 
@@ -268,7 +267,7 @@ class EvsePlan:
         held = self.slot.row.fallback_held
         fallback = self.fallback
         if cap is not None and fallback[1] > cap:
-            fallback = in_station_unit(cap, self.slot.unit, self.slot.row.site)
+            fallback = in_station_unit(cap, self.slot.unit, self.site)
         return fallback if held is not None and fallback[1] > held else None
 
     def raises(self):
@@ -287,19 +286,18 @@ class EvsePlan:
 
 def _plan(slot, shares, fallback_plan, site):
     unit, row = slot.unit, slot.row
-    row.site = site
     fallback = fallback_plan[slot.member.pk]
     if slot.transaction is None:
-        return EvsePlan(slot, fallback=fallback)
+        return EvsePlan(slot, site, fallback=fallback)
     if row.state in (State.REJECTED, State.UNANSWERED) and row.sent_limit is not None:
         if row.sent_unit != unit:
-            return EvsePlan(slot)
+            return EvsePlan(slot, site)
         tx = (row.sent_limit, to_watts(row.sent_limit, unit, site))  # asked again
     else:
         tx = in_station_unit(shares.get(row.pk, 0.0), unit, site)
     if fallback[1] > tx[1]:
         fallback = in_station_unit(tx[1], unit, site)
-    return EvsePlan(slot, tx=tx, fallback=fallback)
+    return EvsePlan(slot, site, tx=tx, fallback=fallback)
 
 
 def claim(site_pk, due_only):
