@@ -32,6 +32,12 @@ UNAVAILABLE_ERRORS = (
 DATABASE_FAULTS = (ProgrammingError, NotSupportedError)
 
 
+class Conflict(exceptions.APIException):
+    """409: the request clashes with the resource's current state (e.g. an operation running)."""
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 def exception_handler(exc, context):
     """DRF's handler, plus JSON for what it leaves to Django (database down, uncaught errors)."""
     if isinstance(exc, InvalidCommand):

@@ -3,9 +3,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from csms.api.errors import Conflict
 from csms.api.serializers import CommandSerializer
 from csms.ocpp import outbound
 from smartcharging import actions, commands
@@ -24,11 +24,6 @@ from .serializers import (
 )
 
 COMMAND_RESPONSES = {201: CommandSerializer, 202: CommandSerializer}
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 def _operate(build):

@@ -2,21 +2,17 @@
 and cancel it, follow its targets; station tags for the selection."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from csms.api.errors import Conflict
 from stations.actions import campaigns
 from stations.models import (
     CampaignTarget, FirmwareCampaign, FirmwareImage, Station, StationTag,
 )
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class SelectionSerializer(serializers.Serializer):

@@ -5,10 +5,10 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from csms.api.errors import Conflict
 from csms.api.serializers import CommandSerializer, ModelSerializer
 from csms.ocpp import outbound
 
@@ -21,11 +21,6 @@ from ..security import ca
 from ..security import x509 as certs
 
 WAIT_HELP = "Seconds to wait for the station's answer (bounded by OCPP_COMMAND_MAX_WAIT)."
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class StationCertificateSerializer(ModelSerializer):

@@ -5,9 +5,9 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from csms.api.errors import Conflict
 from csms.api.serializers import INTEGER_MAX, CommandSerializer, ModelSerializer
 from csms.ocpp import outbound
 from stations import commands as station_commands
@@ -17,11 +17,6 @@ from stations.models import DisplayMessage, DisplayMessageReport, Station
 
 WAIT_HELP = "Seconds to wait for the station's answer (0: return at once)."
 STATION_FIELD = {"slug_field": "identity", "read_only": True}
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class DisplayMessageSerializer(ModelSerializer):

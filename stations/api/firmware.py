@@ -4,10 +4,10 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from csms.api.errors import Conflict
 from csms.api.serializers import CommandSerializer
 from csms.ocpp import outbound
 
@@ -18,11 +18,6 @@ from .firmware_serializers import (
     FirmwareImageSerializer, FirmwarePublicationSerializer, FirmwareUpdateRequestSerializer,
     FirmwareUpdateSerializer, PublishRequestSerializer, UnpublishRequestSerializer,
 )
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 def _source(request):

@@ -5,9 +5,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from csms.api.errors import Conflict
 from csms.api.serializers import CommandSerializer, ModelSerializer
 from csms.ocpp import outbound
 
@@ -17,11 +18,6 @@ from ..models import LogRequest, Station
 from ..views.logs import file_response
 
 ORDERING = ["id", "created_at", "status_at", "uploaded_at"]
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class LogRequestSerializer(ModelSerializer):

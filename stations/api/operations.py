@@ -3,9 +3,9 @@
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from csms.api.errors import Conflict
 from csms.api.serializers import INTEGER_MAX, CommandSerializer, ModelSerializer
 from csms.ocpp import outbound
 from stations import commands as station_commands
@@ -15,11 +15,6 @@ from stations.commands import network as network_commands
 from stations.models import DataTransferExchange, Station
 
 WAIT_HELP = "Seconds to wait for the station's answer (0: return at once)."
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 def _source(request):

@@ -2,9 +2,10 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from csms.api.errors import Conflict
 from csms.api.filters import MessageLogFilter
 from csms.api.serializers import (
     CommandRequestSerializer, CommandSerializer, MessageLogEntrySerializer,
@@ -19,11 +20,6 @@ from transactions.api import serializers as charging
 from .serializers import (
     ResetSerializer, StationDetailSerializer, StationSerializer, TriggerMessageSerializer,
 )
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 def command_response(request, command, wait):

@@ -1,8 +1,9 @@
 """Typed charging operations on one station, mounted on StationViewSet (start-transaction,
 stop-transaction, unlock, change-availability, reserve, send-local-list)."""
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 
+from csms.api.errors import Conflict
 # Imported as a module: stations.api.views imports this one while it is still loading.
 from stations.api import views as station_api
 from stations import commands as station_commands
@@ -18,13 +19,6 @@ from .serializers import (
 
 def command_response(request, command, wait):
     return station_api.command_response(request, command, wait)
-
-
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 def operate(build):
