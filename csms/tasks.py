@@ -4,9 +4,11 @@ from celery import shared_task
 from csms.ocpp import bridge, messagelog, outbound
 
 
-# Redis down: try again after 1, 2, 4, 8, 16 s; after that (or if the broker is down too, so the
-# retry cannot be queued) the sweep nudges the station again once Redis is back.
-@shared_task(ignore_result=True, autoretry_for=(bridge.ChannelLayerUnavailable,), max_retries=5,
+# The API nudges the station's holder itself; this task only runs when that nudge could not be
+# sent. Redis down: try again after 1, 2, 4, 8, 16 s; after that (or if the broker is down too, so
+# the retry cannot be queued) the sweep nudges the station again once Redis is back.
+@shared_task(name=outbound.DELIVERY_TASK, ignore_result=True,
+             autoretry_for=(bridge.ChannelLayerUnavailable,), max_retries=5,
              retry_backoff=1, retry_backoff_max=16, retry_jitter=False)
 def deliver_command(command_id):
     outbound.dispatch(command_id)

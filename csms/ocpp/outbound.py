@@ -14,6 +14,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from csms import metrics
+from csms.celery import app as celery_app
 from csms.models import Command
 
 from . import bridge, lifecycle, presence, schemas
@@ -91,43 +92,66 @@ def send_call(identity, ocpp_version, action, payload, source=""):
     command = Command.objects.create(
         identity=identity, ocpp_version=ocpp_version, action=action, payload=payload, source=source,
     )
-    transaction.on_commit(lambda: request_delivery(command.pk))
-    if settings.CELERY_TASK_ALWAYS_EAGER and not transaction.get_connection().in_atomic_block:
-        command.refresh_from_db()  # delivered in-process: it may already have an outcome
+    # The consumer claims from the database: the nudge may only go once the row is visible.
+    # robust: the command is committed whatever happens here; the sweep nudges it if this fails.
+    transaction.on_commit(lambda: deliver(command), robust=True)
     return command
 
 
-def request_delivery(command_id):
-    """Hand the command to a worker; with the broker down it stays queued (it is committed) and
-    the sweep delivers it once the broker is back, so the caller never fails for it."""
-    from csms.tasks import deliver_command
+# The Celery task that retries a nudge the caller could not send; named, not imported, so this
+# module stays below csms.tasks (which wraps dispatch under this name).
+DELIVERY_TASK = "csms.tasks.deliver_command"
 
+
+def deliver(command):
+    """Nudge the holder of a just-committed command from the caller's own process; when the
+    channel layer cannot be reached, hand the retries to a worker (the sweep nudges again too).
+    Refreshes `command` when delivery ended it (offline, other OCPP version)."""
     try:
-        deliver_command.delay(command_id)
+        if _nudge_holder(command):
+            command.refresh_from_db()
+    except bridge.ChannelLayerUnavailable as error:
+        bridge.warn_unavailable("command nudge left to a worker (channel layer unreachable)", error)
+        request_delivery(command.pk)
+
+
+def request_delivery(command_id):
+    """Queue the retrying delivery task; with the broker down too the command stays queued (it is
+    committed) and the sweep delivers it once Redis is back, so the caller never fails for it."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return  # no worker to retry on: the sweep nudges again
+    try:
+        celery_app.send_task(DELIVERY_TASK, args=[command_id])
     except Exception as error:
         bridge.warn_unavailable("command delivery left to the sweep (broker unreachable?)", error)
 
 
 def dispatch(command_id):
-    """Nudge the consumer holding the station's socket; offline at once when nobody holds it.
-    Raises bridge.ChannelLayerUnavailable when the nudge could not be sent."""
+    """Nudge the consumer holding the station's socket unless the command no longer waits for
+    one; offline at once when nobody holds it. Raises bridge.ChannelLayerUnavailable when the
+    nudge could not be sent."""
     command = Command.objects.filter(pk=command_id).first()
     if command is None or command.status != Status.QUEUED:
         return
     if _expired(command):
         _expire(command.pk)
         return
+    _nudge_holder(command)
+
+
+def _nudge_holder(command):
+    """Send the nudge to whoever holds the station now; True when the command was ended instead
+    (nobody holds it, or the holder speaks another OCPP version)."""
     holder = presence.lookup(command.identity)
     if holder is None:
-        finish(command_id, Status.OFFLINE, error_description="Station is not connected",
-               only_if=(Status.QUEUED,))
-        return
+        return bool(finish(command.pk, Status.OFFLINE, error_description="Station is not connected",
+                           only_if=(Status.QUEUED,)))
     if holder.ocpp_version != command.ocpp_version:
-        _mismatch(command_id, holder.ocpp_version)
-        return
+        return bool(_mismatch(command.pk, holder.ocpp_version))
     # A full channel already holds nudges for this consumer; the row stays queued and is claimed
     # when the current call finishes.
     bridge.send(holder.channel_name, {"type": "ocpp.command_ready"})
+    return False
 
 
 def _mismatch(command_id, ocpp_version):

@@ -1,17 +1,16 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.response import Response
 
+from csms.api.command_responses import command_response
 from csms.api.errors import Conflict
 from csms.api.filters import MessageLogFilter
 from csms.api.serializers import (
     CommandRequestSerializer, CommandSerializer, MessageLogEntrySerializer,
 )
 from csms.models import Command, MessageLogEntry
-from csms.ocpp import outbound
 from stations import actions, commands
 from stations.models import Connector, Evse, Station
 from transactions.api import operations as charging_operations
@@ -20,15 +19,6 @@ from transactions.api import serializers as charging
 from .serializers import (
     ResetSerializer, StationDetailSerializer, StationSerializer, TriggerMessageSerializer,
 )
-
-
-def command_response(request, command, wait):
-    """201 with the outcome when known; else 202 and the command's URL to follow."""
-    if wait:
-        command = outbound.wait_for_outcome(command, wait)
-    data = CommandSerializer(command, context={"request": request}).data
-    code = status.HTTP_201_CREATED if command.is_finished else status.HTTP_202_ACCEPTED
-    return Response(data, status=code, headers={"Location": data["url"]})
 
 
 class StationViewSet(viewsets.ModelViewSet):

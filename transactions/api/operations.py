@@ -3,9 +3,8 @@ stop-transaction, unlock, change-availability, reserve, send-local-list)."""
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 
+from csms.api.command_responses import command_response
 from csms.api.errors import Conflict
-# Imported as a module: stations.api.views imports this one while it is still loading.
-from stations.api import views as station_api
 from stations import commands as station_commands
 from transactions import actions, commands
 from transactions.models import IdToken
@@ -15,10 +14,6 @@ from .serializers import (
     SendLocalListSerializer, StartTransactionSerializer, StopTransactionSerializer,
     UnlockSerializer,
 )
-
-
-def command_response(request, command, wait):
-    return station_api.command_response(request, command, wait)
 
 
 def operate(build):
