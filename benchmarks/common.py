@@ -63,6 +63,31 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def descendants(pid):
+    """The pids of every process below `pid` (children, their children, ...), read from /proc."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def tree_cpu_seconds(pid):
+    """{pid: CPU seconds so far} of a process and all its descendants (those alive now)."""
+    seconds = {}
+    for member in [pid, *descendants(pid)]:
+        with contextlib.suppress(OSError):
+            seconds[member] = cpu_seconds(member)
+    return seconds
+
+
 def machine():
     cpu = "unknown CPU"
     with contextlib.suppress(OSError):
@@ -202,9 +227,10 @@ class Backend:
 class Server:
     """One CSMS server process: `daphne` (manage.py runcsms, the default) or `uvicorn`."""
 
-    def __init__(self, kind, backend, **settings):
+    def __init__(self, kind, backend, extra_args=(), **settings):
         self.kind = kind
         self.backend = backend
+        self.extra_args = list(extra_args)  # appended to the server's command line
         self.port = free_port()
         self.url = f"ws://127.0.0.1:{self.port}/ocpp"
         self.http = f"http://127.0.0.1:{self.port}"
@@ -213,7 +239,7 @@ class Server:
 
     def start(self):
         if self.kind == "daphne":
-            command = [PYTHON, "manage.py", "runcsms", "--port", str(self.port)]
+            command = [PYTHON, "manage.py", "runcsms", "--port", str(self.port), *self.extra_args]
         elif self.kind == "uvicorn":
             command = [
                 PYTHON,
