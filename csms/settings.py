@@ -292,6 +292,9 @@ OCPP_DATA_TRANSFER_MODULES = env_list("OCPP_DATA_TRANSFER_MODULES", [])
 # How long (ms) a thread may hold the GIL while others wait: the server's event loop thread
 # (every socket) competes with the database threads; Python's default is 5 ms.
 SERVER_GIL_SWITCH_MS = env_float("SERVER_GIL_SWITCH_MS", 5.0)
+# Server processes `runcsms` starts on its port (one core each; `runcsms --workers` overrides):
+# a number, or "auto" / 0 for one per usable CPU. More than one needs REDIS_URL.
+SERVER_WORKERS = env_str("SERVER_WORKERS", "1")
 # Threads (each with its own database connection) running the OCPP sessions' queries per process.
 # SQLite takes one writer at a time and its lock waits sleep, so it gets one thread.
 OCPP_DATABASE_THREADS = env_int(

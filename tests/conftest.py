@@ -72,8 +72,9 @@ def wait_for_port(port, process, timeout=120):
 class ServerProcess:
     """A CSMS server (`manage.py runcsms`) in its own process."""
 
-    def __init__(self, name, extra_env=None):
+    def __init__(self, name, extra_env=None, arguments=()):
         self.name = name
+        self.arguments = list(arguments)  # more runcsms options, e.g. ["--workers", "2"]
         self.use_port(free_port())
         self.log_path = LOG_DIR / f"{name}.log"
         self.extra_env = extra_env or {}
@@ -90,11 +91,11 @@ class ServerProcess:
             logged = self.log_path.stat().st_size if self.log_path.exists() else 0
             self.log = open(self.log_path, "ab")
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "runcsms", "--port", str(self.port)],
+                [sys.executable, "manage.py", "runcsms", "--port", str(self.port), *self.arguments],
                 cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             )
             try:
-                wait_for_port(self.port, self.process)
+                self.wait_until_listening()
                 return self
             except RuntimeError:
                 self.log.close()
@@ -105,6 +106,9 @@ class ServerProcess:
                 if attempt == attempts or self.process.poll() is None or not port_taken:
                     raise
                 self.use_port(free_port())
+
+    def wait_until_listening(self):
+        wait_for_port(self.port, self.process)
 
     def stop(self):
         if self.process:

@@ -31,6 +31,8 @@ _log_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="message-log"
 _background_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="server-background")
 _beat_started_at = None  # monotonic time the beat loop started, None before
 _beat_succeeded_at = None  # monotonic time of this process's last successful beat
+# False in all but one of several server workers (runcsms --workers): one runs the schedule.
+runs_beat_schedule = True
 
 
 def coalesce(function, key, delay=0.25):
@@ -78,7 +80,7 @@ def ensure_started():
     _beat_started_at = time.monotonic()
     _tasks.append(loop.create_task(_beat_forever()))
     _tasks.append(loop.create_task(_flush_forever()))
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if settings.CELERY_TASK_ALWAYS_EAGER and runs_beat_schedule:
         _tasks.append(loop.create_task(_run_beat_schedule_forever()))
 
 

@@ -19,7 +19,8 @@ from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from django.conf import settings
 
 from . import admission, transport
-from .tls import TLS_ENDPOINT_PREFIX, tls_endpoint
+from .tls import TLS_ENDPOINT_PREFIX, context_factory as tls_context_factory, tls_endpoint
+from .workers import REUSE_PORT_PREFIX, reuse_port_endpoint
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +238,8 @@ def server_from_string(reactor, description):
     # daphne builds its endpoints from strings: ours name the TLS port with its settings.
     if description.startswith(TLS_ENDPOINT_PREFIX):
         return tls_endpoint(reactor, description)
+    if description.startswith(REUSE_PORT_PREFIX):  # one of several workers on the port
+        return reuse_port_endpoint(reactor, description, tls_context_factory)
     return twisted_server_from_string(reactor, description)
 
 

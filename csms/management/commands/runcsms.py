@@ -1,4 +1,5 @@
-"""Serve the CSMS (dashboard, API and OCPP WebSockets) with daphne."""
+"""Serve the CSMS (dashboard, API and OCPP WebSockets) with daphne, in one process or several."""
+import argparse
 import gc
 import logging
 import sys
@@ -24,10 +25,70 @@ class Command(BaseCommand):
         parser.add_argument("--tls-port", type=int, default=None,
                             help="also serve https/wss on this port (default TLS_PORT; 0: none) "
                                  "with TLS_CERTIFICATE_FILE and TLS_PRIVATE_KEY_FILE")
+        parser.add_argument("--workers", default=None,
+                            help="server processes on the port(s), one core each (default "
+                                 "SERVER_WORKERS, 1; 0 or 'auto': one per CPU); more than one "
+                                 "needs REDIS_URL")
+        # Set by the parent of several workers on each of them: which one it is.
+        parser.add_argument("--worker-slot", type=int, default=None, help=argparse.SUPPRESS)
 
-    def handle(self, *args, host, port, fd, backlog, proxy_headers, tls_port, **options):
+    def handle(self, *args, host, port, fd, backlog, proxy_headers, tls_port, workers,
+               worker_slot, **options):
+        from csms.ocpp import tls, workers as server_workers
+
+        tls_port = settings.TLS_PORT if tls_port is None else tls_port
+        if tls_port:
+            try:
+                tls.context_factory()  # a missing or unreadable certificate stops here, said plainly
+            except ImproperlyConfigured as error:
+                raise CommandError(str(error)) from None
+        try:
+            count = server_workers.worker_count(settings.SERVER_WORKERS if workers is None else workers)
+        except ValueError as error:
+            raise CommandError(f"--workers / SERVER_WORKERS: {error}") from None
+        if worker_slot is None and count > 1:
+            self.supervise(count, host, port, fd, backlog, proxy_headers, tls_port, options["verbosity"])
+            return
+        self.serve(host, port, fd, backlog, proxy_headers, tls_port, worker_slot, options["verbosity"])
+
+    def supervise(self, count, host, port, fd, backlog, proxy_headers, tls_port, verbosity):
+        from csms.ocpp import workers as server_workers
+
+        if fd is not None:
+            raise CommandError("--fd serves one process: use --workers 1 with an inherited socket")
+        if not settings.REDIS_URL:
+            raise CommandError(
+                f"--workers {count} needs REDIS_URL: with the in-memory channel layer a command "
+                "could not reach a station whose socket another worker holds (use --workers 1)")
+        for checked in filter(None, (port, tls_port)):
+            try:
+                server_workers.check_port_free(checked, host)
+            except OSError as error:
+                raise CommandError(f"cannot listen on {host}:{checked}: {error.strerror}") from None
+        self.announce(host, port, tls_port, f"  ({count} workers)")
+
+        def worker_argv(slot):
+            argv = ["runcsms", "--host", host, "--port", str(port), "--backlog", str(backlog),
+                    "--tls-port", str(tls_port or 0), "--verbosity", str(verbosity),
+                    "--worker-slot", str(slot)]
+            return argv + (["--proxy-headers"] if proxy_headers else [])
+
+        if server_workers.run_workers(count, worker_argv, settings.BASE_DIR):
+            raise CommandError("server workers keep failing to start (see the log above)")
+
+    def announce(self, host, port, tls_port, suffix=""):
+        listening = f"CSMS on http://{host}:{port}/  OCPP on ws://{host}:{port}/ocpp/<identity>"
+        if tls_port:
+            listening += f"  and on https://{host}:{tls_port}/ wss://{host}:{tls_port}/ocpp/<identity>"
+        listening += suffix
+        if settings.LOG_FORMAT == "json":  # a bare line would break the stream of JSON objects
+            logging.getLogger("csms.server").info(listening)
+        else:
+            self.stdout.write(listening)
+
+    def serve(self, host, port, fd, backlog, proxy_headers, tls_port, worker_slot, verbosity):
         from csms.asgi import application
-        from csms.ocpp import server, tls
+        from csms.ocpp import runtime, server, tls, workers as server_workers
 
         sys.setswitchinterval(settings.SERVER_GIL_SWITCH_MS / 1000)
         # What is loaded by now (Django, the apps, URL and model machinery) lives as long as the
@@ -37,20 +98,18 @@ class Command(BaseCommand):
         gc.freeze()
         gc.set_threshold(20_000, 10, 10)
 
-        endpoint = f"fd:fileno={fd}" if fd is not None else f"tcp:port={port}:interface={host}:backlog={backlog}"
-        endpoints = [endpoint]
-        listening = f"CSMS on http://{host}:{port}/  OCPP on ws://{host}:{port}/ocpp/<identity>"
-        tls_port = settings.TLS_PORT if tls_port is None else tls_port
-        if tls_port:
-            try:
-                tls.context_factory()  # a missing or unreadable certificate stops here, said plainly
-            except ImproperlyConfigured as error:
-                raise CommandError(str(error)) from None
-            endpoints.append(tls.endpoint_description(tls_port, host, backlog))
-            listening += f"  and on https://{host}:{tls_port}/ wss://{host}:{tls_port}/ocpp/<identity>"
-        if settings.LOG_FORMAT == "json":  # a bare line would break the stream of JSON objects
-            logging.getLogger("csms.server").info(listening)
+        if worker_slot is not None:
+            # One of several workers: its own sockets, shared with its siblings (SO_REUSEPORT).
+            endpoints = [server_workers.endpoint_description(port, host, backlog)]
+            if tls_port:
+                endpoints.append(server_workers.endpoint_description(tls_port, host, backlog, tls=True))
+            # Tasks run in-process without a broker: the periodic ones in one worker only.
+            runtime.runs_beat_schedule = worker_slot == 0
         else:
-            self.stdout.write(listening)
+            endpoint = f"fd:fileno={fd}" if fd is not None else f"tcp:port={port}:interface={host}:backlog={backlog}"
+            endpoints = [endpoint]
+            if tls_port:
+                endpoints.append(tls.endpoint_description(tls_port, host, backlog))
+            self.announce(host, port, tls_port)
         server.run(application, endpoints, ping_interval=settings.OCPP_PING_INTERVAL,
-                   verbosity=options["verbosity"], proxy_headers=proxy_headers)
+                   verbosity=verbosity, proxy_headers=proxy_headers)
