@@ -49,6 +49,14 @@ database_errors = Counter(
 channel_layer_errors = Counter(
     "csms_channel_layer_errors", "Channel-layer (Redis) errors met by this process, by operation",
     ["operation"])
+ingest_batches = Counter(
+    "csms_ingest_batches", "Group commits of the hot path written by this process (one database "
+    "transaction each)")
+ingest_jobs = Counter(
+    "csms_ingest_jobs", "Messages written by this process's group commits")
+ingest_fallbacks = Counter(
+    "csms_ingest_fallbacks", "Hot-path messages handled the one-message way instead (not next in "
+    "order, or the row changed by someone else), by action", ["action"])
 
 _known_actions = None
 KNOWN_OUTCOMES = frozenset(
@@ -103,6 +111,15 @@ def command_finished(status):
 
 def upgrade(outcome):
     upgrades.labels(str(outcome)).inc()
+
+
+def ingest_batch(jobs):
+    ingest_batches.inc()
+    ingest_jobs.inc(jobs)
+
+
+def ingest_fallback(action):
+    ingest_fallbacks.labels(action).inc()
 
 
 def database_error(where):

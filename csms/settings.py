@@ -202,7 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "csms.tasks.sweep_commands",
         "schedule": env_float("OCPP_SWEEP_SECONDS", 15.0),
     },
-    "purge-message-log": {"task": "csms.tasks.purge_message_log", "schedule": 3600.0},
+    # Meter values and message log: daily partitions made ahead (PostgreSQL), retention applied.
+    "maintain-partitions": {
+        "task": "csms.tasks.maintain_partitions",
+        "schedule": env_float("PARTITION_MAINTENANCE_SECONDS", 3600.0),
+    },
 }
 
 # --- OCPP protocol tunables --------------------------------------------------------------------
@@ -255,8 +259,12 @@ TLS_PRIVATE_KEY_FILE = env_str("TLS_PRIVATE_KEY_FILE", "")
 TLS_CLIENT_CA_FILE = env_str("TLS_CLIENT_CA_FILE", "")
 # WebSocket ping interval (s); keeps NAT mappings open. Idle connections are never cut off.
 OCPP_PING_INTERVAL = env_int("OCPP_PING_INTERVAL", 20)
-# Days of frames kept in the message log.
+# Days of frames kept in the message log (0: forever); PostgreSQL drops whole days past it.
 OCPP_MESSAGE_LOG_RETENTION_DAYS = env_int("OCPP_MESSAGE_LOG_RETENTION_DAYS", 30)
+# Days of meter values kept (0, the default: forever; bills and disputes may need them).
+METER_VALUE_RETENTION_DAYS = env_int("METER_VALUE_RETENTION_DAYS", 0)
+# PostgreSQL: the daily partitions of meter values and message log exist this many days ahead.
+PARTITION_AHEAD_DAYS = env_int("PARTITION_AHEAD_DAYS", 7)
 # The message log is written in batches: at most this many seconds behind the wire.
 OCPP_MESSAGE_LOG_FLUSH_SECONDS = env_float("OCPP_MESSAGE_LOG_FLUSH_SECONDS", 0.5)
 # A station's last-message time is written at most this often (s); Heartbeats cost no write.
@@ -301,6 +309,12 @@ OCPP_DATABASE_THREADS = env_int(
     "OCPP_DATABASE_THREADS",
     1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 8,
 )
+# Group commit of the hot path (csms/ocpp/ingest.py): meter readings and the usual
+# TransactionEvent of many stations written in one database transaction, each station answered
+# after the COMMIT. Off: each message commits alone on the session threads (the design before).
+OCPP_INGEST_GROUP_COMMIT = env_bool("OCPP_INGEST_GROUP_COMMIT", True)
+# Most messages one group commit writes together.
+OCPP_INGEST_BATCH_MAX = env_int("OCPP_INGEST_BATCH_MAX", 500)
 # Longest time (s) the API holds a request open waiting for a command's outcome.
 OCPP_COMMAND_MAX_WAIT = env_float("OCPP_COMMAND_MAX_WAIT", 60.0)
 # A command still queued (never sent) this many seconds after it was made ends `timeout` ("not

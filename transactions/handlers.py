@@ -3,7 +3,7 @@ reservation updates (2.0.1 and 1.6)."""
 from csms.ocpp.framing import OCPP16, OCPP201
 from csms.ocpp.router import router
 
-from . import actions, pnc
+from . import actions, ingest, pnc
 
 
 @router.register(OCPP201, "Authorize")
@@ -30,9 +30,10 @@ def authorize_16(session, payload):
     return {"idTagInfo": actions.authorize_request(session.station_pk, OCPP16, payload["idTag"])}
 
 
-@router.register(OCPP201, "TransactionEvent")
-def transaction_event_201(session, payload):
-    return actions.record_transaction_event(session.station_pk, payload)
+# The hot path (group-committed, from the transaction the socket holder keeps): ingest.py.
+router.register(OCPP201, "TransactionEvent")(ingest.transaction_event_201)
+router.register(OCPP16, "MeterValues")(ingest.meter_values_16)
+router.register(OCPP201, "MeterValues")(ingest.meter_values_201)
 
 
 @router.register(OCPP16, "StartTransaction")
@@ -42,20 +43,8 @@ def start_transaction_16(session, payload):
 
 @router.register(OCPP16, "StopTransaction")
 def stop_transaction_16(session, payload):
+    ingest.forget(session, payload["transactionId"])
     return actions.stop_transaction_16(session.station_pk, payload)
-
-
-@router.register(OCPP201, "MeterValues")
-def meter_values_201(session, payload):
-    actions.record_meter_values_201(session.station_pk, payload["evseId"], payload["meterValue"])
-    return {}
-
-
-@router.register(OCPP16, "MeterValues")
-def meter_values_16(session, payload):
-    actions.record_meter_values_16(session.station_pk, payload["connectorId"],
-                                   payload["meterValue"], payload.get("transactionId"))
-    return {}
 
 
 @router.register(OCPP201, "ReservationStatusUpdate")

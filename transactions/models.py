@@ -8,6 +8,8 @@ from django.db import models
 from csms.models import Command
 from stations.models import Station
 
+from .write_stamps import StampedModel
+
 
 class IdTokenType(models.TextChoices):
     CENTRAL = "Central"
@@ -85,7 +87,7 @@ class IdToken(models.Model):
             raise ValidationError({"spending_limit": "Must not be negative."})
 
 
-class Tariff(models.Model):
+class Tariff(StampedModel):
     """Prices excluding VAT; the total adds VAT and is rounded to the cent."""
 
     name = models.CharField(max_length=100, unique=True)
@@ -103,6 +105,9 @@ class Tariff(models.Model):
     # Seconds between CostUpdated calls for running 2.0.1 transactions; empty: the setting.
     cost_update_interval = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # New with every write: a socket holder's kept copy prices with this tariff only while the
+    # row still has the stamp it read (transactions/ingest.py).
+    write_stamp = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -185,7 +190,7 @@ class Reservation(models.Model):
         return f"reservation {self.pk} at {self.station} ({self.status})"
 
 
-class Transaction(models.Model):
+class Transaction(StampedModel):
     """One charging session, keyed by station + the transaction id of the wire (2.0.1: made by
     the station; 1.6: the number the CSMS gave). Everything below `state` is derived from the
     events and meter values, so a replay in any order yields the same row."""
@@ -253,6 +258,9 @@ class Transaction(models.Model):
     # The running state of the derivation (see actions.RunningFold), so an event that comes in
     # order is folded in without re-reading the transaction's events and readings.
     derivation = models.JSONField(default=dict, blank=True, editable=False)
+    # New with every write (save or queryset update): the socket holder folds its next reading
+    # into its kept copy only while the row still has the stamp it read (transactions/ingest.py).
+    write_stamp = models.BigIntegerField(default=0, editable=False)
     # The idTokenInfo / idTagInfo status answered for the start token; anything but Accepted
     # (or empty: no token) is a refused transaction, which never blocks its token (ConcurrentTx).
     authorization_status = models.CharField(max_length=20, blank=True)

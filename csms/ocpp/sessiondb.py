@@ -86,3 +86,8 @@ class SessionDatabaseCall(KeptConnectionCall):
 
 
 database_sync_to_async = SessionDatabaseCall
+
+
+def session_executor():
+    """The sessions' thread pool (group commit writes on it where the database takes one writer)."""
+    return _database_threads

@@ -59,7 +59,7 @@ def derive(transaction, presented=None):
     kept but count for nothing: the Ended's reading is the stop, the Started's the start.
     `presented`: a token the caller has just looked up for this event (saves looking it up again)."""
     version = transaction.ocpp_version
-    before = _placement(transaction)
+    before = placement(transaction)
     events = sorted(transaction.events.all(), key=_event_order)
     end = next((index for index, event in enumerate(events) if event.event_type == "Ended"), None)
     counted, late = (events, []) if end is None else (events[:end + 1], events[end + 1:])
@@ -160,7 +160,7 @@ def derive(transaction, presented=None):
         charging_since=charging_since)
     _finish_derivation(transaction, fold, ended_at or transaction.last_event_at)
     transaction.save()
-    if _placement(transaction) != before:
+    if placement(transaction) != before:
         transaction_changed.send(sender=Transaction, transaction=transaction)
     _link_reservation(transaction)
     if transaction.remote_start_id is not None:
@@ -289,6 +289,18 @@ def fold_in_order(transaction, rows, payload=None):
     """derive() for one more 2.0.1 event (`payload`) or 1.6 meter readings that come after
     everything stored, without re-reading the transaction: the same fold, continued from its
     kept state. Returns False, changing nothing, when derive() must recompute instead."""
+    before = placement(transaction)
+    if not continue_fold(transaction, rows, payload):
+        return False
+    transaction.save(update_fields=FOLDED_FIELDS)
+    if placement(transaction) != before:
+        transaction_changed.send(sender=Transaction, transaction=transaction)
+    return True
+
+
+def continue_fold(transaction, rows, payload=None):
+    """The fold of fold_in_order() applied to the instance only (nothing written): False,
+    changing nothing, when the event or readings do not simply come next."""
     if not transaction.derivation or transaction.state != Transaction.State.ACTIVE:
         return False
     if payload is not None and not _can_fold_event(transaction, payload):
@@ -296,7 +308,6 @@ def fold_in_order(transaction, rows, payload=None):
     fold = RunningFold.from_json(transaction.derivation)
     if not _fold_readings(fold, rows):
         return False
-    before = _placement(transaction)
     if payload is not None:
         info, evse = payload["transactionInfo"], payload.get("evse") or {}
         timestamp = parse_time(payload["timestamp"])
@@ -317,13 +328,10 @@ def fold_in_order(transaction, rows, payload=None):
         transaction.offline = transaction.offline or payload.get("offline", False)
         transaction.event_count += 1
     _finish_derivation(transaction, fold, transaction.last_event_at)
-    transaction.save(update_fields=FOLDED_FIELDS)
-    if _placement(transaction) != before:
-        transaction_changed.send(sender=Transaction, transaction=transaction)
     return True
 
 
-def _placement(transaction):
+def placement(transaction):
     """What load management follows of a transaction: running or not, and where (a new row has
     no EVSE or connector yet, so its start changes this too)."""
     return transaction.state, transaction.evse_id, transaction.connector_id

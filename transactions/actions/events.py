@@ -59,7 +59,7 @@ def record_transaction_event(station_pk, payload):
         heard_from(transaction)
         # The usual event, next in seqNo order (so not a repeat), is folded in as it comes.
         if fold_in_order(transaction, rows, payload):
-            event.answer = _transaction_event_answer(transaction, None)
+            event.answer = transaction_event_answer(transaction, None)
             event.save(force_insert=True)
             store_meter_values(station_pk, rows, transaction, evse.get("id"),
                                evse.get("connectorId"), event=event)
@@ -81,14 +81,14 @@ def record_transaction_event(station_pk, payload):
         store_meter_values(station_pk, rows, transaction, evse.get("id"), evse.get("connectorId"),
                            event=event)
         derive(transaction, presented=authorization and authorization.token)
-        event.answer = _transaction_event_answer(transaction, authorization)
+        event.answer = transaction_event_answer(transaction, authorization)
         event.save(update_fields=["answer"])
         return event.answer
 
     return _retrying(record)
 
 
-def _transaction_event_answer(transaction, authorization):
+def transaction_event_answer(transaction, authorization):
     answer = {}
     if transaction.total_cost is not None:
         answer["totalCost"] = float(transaction.total_cost)

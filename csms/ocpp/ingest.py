@@ -1,0 +1,122 @@
+"""Group commit: the hot path's writes of many stations made durable in one database transaction.
+
+Handlers of the most frequent messages (meter readings, the usual TransactionEvent) submit a
+*job* — a function doing that message's database work — and await its result. Jobs queue while a
+batch is being written; the next batch takes everything queued and runs it on one thread, in one
+transaction, and each submitter gets its result only after the COMMIT: a station is answered
+once its write is durable, and a thousand writes cost one commit instead of a thousand.
+
+There is no timer: under light load a batch holds one job and adds no delay; under heavy load
+batches grow by themselves while the previous one commits (OCPP_INGEST_BATCH_MAX bounds them).
+A job that raises makes its batch roll back; every job of it then runs again alone, in its own
+transaction, so one failing message fails only itself. Jobs must therefore change nothing outside
+the database until the commit: `transaction.on_commit` is where they update what the session
+keeps in memory (Django runs those callbacks after the batch's COMMIT, and drops them on a
+rollback).
+
+Jobs of one station never share a batch out of order: a consumer handles one frame at a time,
+so a station has at most one job queued. A slow job delays the others of its batch, so only
+bounded work belongs here (a few statements, no waiting on other services); anything else stays
+on the sessions' thread pool (`sessiondb.SessionDatabaseCall`)."""
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from csms import metrics
+
+from . import sessiondb
+
+logger = logging.getLogger(__name__)
+
+
+class GroupCommit:
+    def __init__(self, executor, max_jobs):
+        self.executor = executor
+        self.max_jobs = max_jobs
+        self.waiting = []  # (job, future), filled on the event loop
+        self.writing = False
+
+    def submit(self, job):
+        """Queue `job` for the next batch; await the returned future for its result."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((job, future))
+        if not self.writing:
+            self.writing = True
+            asyncio.get_running_loop().create_task(self._write_batches())
+        return future
+
+    async def _write_batches(self):
+        loop = asyncio.get_running_loop()
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[:self.max_jobs], self.waiting[self.max_jobs:]
+                try:
+                    outcomes = await loop.run_in_executor(self.executor, run_batch,
+                                                          [job for job, _ in batch])
+                except BaseException as error:  # the executor itself failed (shutdown)
+                    outcomes = [(False, error)] * len(batch)
+                metrics.ingest_batch(len(batch))
+                for (_, future), (ok, value) in zip(batch, outcomes):
+                    if future.done():
+                        continue  # its session went away meanwhile
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+        finally:
+            self.writing = False
+            if self.waiting:  # submitted while the last batch was being resolved
+                self.writing = True
+                loop.create_task(self._write_batches())
+
+
+def run_batch(jobs):
+    """On the writer thread: all jobs in one transaction; after a failure, each one alone.
+    Returns [(ok, result or exception)] in the jobs' order."""
+    sessiondb.drop_dead_connections(settings.DATABASE_IDLE_CHECK_SECONDS)
+    try:
+        if len(jobs) > 1:
+            try:
+                with transaction.atomic():
+                    return [(True, job()) for job in jobs]
+            except Exception as error:
+                logger.info("A batch of %d writes rolled back (%s); writing each alone",
+                            len(jobs), error)
+        outcomes = []
+        for job in jobs:
+            try:
+                with transaction.atomic():
+                    outcomes.append((True, job()))
+            except Exception as error:
+                outcomes.append((False, error))
+        return outcomes
+    finally:
+        sessiondb.drop_broken_connections()
+
+
+_writer = None
+
+
+def writer():
+    """This process's group commit (made on first use, in the event loop's thread)."""
+    global _writer
+    if _writer is None:
+        if connection.vendor == "sqlite":
+            # SQLite takes one writer at a time: the sessions' own (single) thread writes the
+            # batches too, so they never wait on each other's lock.
+            executor = sessiondb.session_executor()
+        else:
+            executor = ThreadPoolExecutor(1, "ocpp-ingest")
+        _writer = GroupCommit(executor, settings.OCPP_INGEST_BATCH_MAX)
+    return _writer
+
+
+def enabled():
+    return settings.OCPP_INGEST_GROUP_COMMIT
+
+
+async def submit(job):
+    return await writer().submit(job)

@@ -1,0 +1,144 @@
+"""The hot path (transactions/ingest.py over csms/ocpp/ingest.py): meter readings and the usual
+TransactionEvent are group-committed from the transaction the socket holder keeps, give exactly
+what the one-message path gives, and step aside for anything that changed under them — a tariff
+edit, the operator closing the transaction — so the next message already sees the change."""
+import threading
+import uuid
+from decimal import Decimal
+
+from django.db.models import Count
+
+from tests.browser_helpers import dashboard  # noqa: F401  (fixture)
+from tests.test_metrics import scrape, value
+from tests.transactions_helpers import (
+    at, event, meter_values_16, new_token, normal_session, start_16, stop_16, tariff_for_station,
+)
+from transactions import actions
+from transactions.models import MeterValue, Transaction
+
+PRICES = {"price_per_kwh": Decimal("0.30"), "price_per_minute": Decimal("0.02"),
+          "price_per_session": Decimal("1.00"), "idle_fee_per_minute": Decimal("0.10"),
+          "idle_grace_minutes": 10, "vat_percent": Decimal("20")}
+
+
+def ingest_counts(client):
+    samples = scrape(client)
+    return (value(samples, "csms_ingest_jobs_total"), value(samples, "csms_ingest_batches_total"),
+            value(samples, "csms_ingest_fallbacks_total", action="TransactionEvent")
+            + value(samples, "csms_ingest_fallbacks_total", action="MeterValues"))
+
+
+def test_a_normal_session_goes_the_hot_path_and_is_billed_the_same(
+        dashboard, connect_station, identity):  # noqa: F811
+    tariff_for_station(identity, **PRICES)
+    station = connect_station(identity)
+    transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
+    jobs, _, fallbacks = ingest_counts(dashboard)
+    answers = [station.call("TransactionEvent", payload)
+               for payload in normal_session(transaction_id, new_token())]
+    # The three Updated events come next in order, without a token: group-committed.
+    jobs_after, _, fallbacks_after = ingest_counts(dashboard)
+    assert jobs_after - jobs >= 3 and fallbacks_after == fallbacks
+    assert answers[-1]["totalCost"] == 7.74 and answers[2]["totalCost"] > answers[1]["totalCost"]
+    row = Transaction.objects.get(station__identity=identity, transaction_id=transaction_id)
+    assert row.state == "Ended" and row.energy_wh == Decimal("7500")
+    assert row.charging_seconds == 3600 and row.total_cost == Decimal("7.74")
+    assert row.events.count() == 5 and row.last_seq_no == 4
+    assert MeterValue.objects.filter(transaction=row).count() == 5
+    # What the one-message path recomputes from everything stored is what the hot path wrote.
+    folded = {name: getattr(row, name) for name in actions.FOLDED_FIELDS
+              if name not in ("updated_at", "last_news_at", "settle_due_at")}
+    actions.derive(row)
+    row.refresh_from_db()
+    assert folded == {name: getattr(row, name) for name in folded}
+
+
+def test_a_tariff_edit_prices_the_very_next_event(dashboard, connect_station, identity):  # noqa: F811
+    tariff = tariff_for_station(identity, price_per_kwh=Decimal("0.30"))
+    station = connect_station(identity)
+    transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
+    session = normal_session(transaction_id, new_token())
+    station.call("TransactionEvent", session[0])
+    assert station.call("TransactionEvent", session[1])["totalCost"] == 0.75  # 2.5 kWh x 0.30
+    _, _, fallbacks = ingest_counts(dashboard)
+    tariff.price_per_kwh = Decimal("0.50")
+    tariff.save()
+    # 5 kWh at the new price: the kept copy's tariff is stale, so this one re-reads it.
+    assert station.call("TransactionEvent", session[2])["totalCost"] == 2.5
+    assert ingest_counts(dashboard)[2] == fallbacks + 1
+    assert station.call("TransactionEvent", session[3])["totalCost"] == 3.75
+
+
+def test_an_operator_close_is_not_overwritten_by_the_next_reading(connect_station, identity):
+    station = connect_station(identity)
+    transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
+    session = normal_session(transaction_id, new_token())
+    station.call("TransactionEvent", session[0])
+    station.call("TransactionEvent", session[1])
+    row = Transaction.objects.get(station__identity=identity, transaction_id=transaction_id)
+    actions.close_transaction(row.pk, "operator", "cable stuck")
+    station.call("TransactionEvent", session[2])
+    row.refresh_from_db()
+    # Still closed by the operator (derive() keeps a closing until a real Ended), reading kept.
+    assert row.state == "Ended" and row.settlement == Transaction.Settlement.OPERATOR
+    assert row.events.count() == 3
+
+
+def test_16_readings_fold_and_a_resent_reading_counts_once(dashboard, connect_station, identity):  # noqa: F811
+    tariff_for_station(identity, price_per_kwh=Decimal("0.40"))
+    token = new_token()
+    station = connect_station(identity, "1.6")
+    transaction_id = station.call("StartTransaction", start_16(1, token, 1000, 0))["transactionId"]
+    jobs, _, fallbacks = ingest_counts(dashboard)
+    for step in range(1, 4):
+        station.call("MeterValues", meter_values_16(1, transaction_id, 1000 + step * 1000, step * 600))
+    station.call("MeterValues", meter_values_16(1, transaction_id, 3000, 1200))  # re-sent
+    readings_outside = meter_values_16(1, None, 12345, 100)
+    station.call("MeterValues", readings_outside)
+    jobs_after, _, fallbacks_after = ingest_counts(dashboard)
+    assert jobs_after - jobs >= 5 and fallbacks_after - fallbacks == 1  # only the repeat
+    station.call("StopTransaction", stop_16(transaction_id, 4500, 2400))
+    row = Transaction.objects.get(station__identity=identity, transaction_id=str(transaction_id))
+    assert row.state == "Ended" and row.energy_wh == Decimal("3500")
+    assert row.total_cost == Decimal("1.40")
+    per_time = (MeterValue.objects.filter(transaction=row).values("timestamp")
+                .annotate(n=Count("id")).filter(n__gt=1))
+    assert not per_time.exists()
+    assert MeterValue.objects.filter(transaction=row).count() == 5
+    assert MeterValue.objects.filter(station__identity=identity, transaction__isnull=True,
+                                     raw_value="12345").count() == 1
+
+
+def test_many_stations_at_once_are_written_in_shared_batches(dashboard, connect_station):  # noqa: F811
+    stations = [connect_station(f"CS-batch-{uuid.uuid4().hex[:8]}") for _ in range(12)]
+    sessions = []
+    for station in stations:
+        transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
+        sessions.append(transaction_id)
+        station.call("TransactionEvent", event("Started", 0, 0, transaction_id, trigger="Authorized",
+                                               charging_state="Charging", meter_wh=0, evse=1))
+    jobs, batches, _ = ingest_counts(dashboard)
+    failures = []
+
+    def charge(station, transaction_id):
+        try:
+            for seq_no in range(1, 21):
+                station.call("TransactionEvent", event("Updated", seq_no, seq_no * 10,
+                                                       transaction_id, meter_wh=seq_no * 100))
+        except Exception as error:  # reported below, in the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=charge, args=pair) for pair in zip(stations, sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    jobs_after, batches_after, _ = ingest_counts(dashboard)
+    assert jobs_after - jobs >= 240
+    # Twelve stations sending at once share commits: fewer batches than messages.
+    assert batches_after - batches < jobs_after - jobs
+    for transaction_id in sessions:
+        row = Transaction.objects.get(transaction_id=transaction_id)
+        assert row.energy_wh == Decimal("2000") and row.last_seq_no == 20 and row.event_count == 21
+        assert row.last_event_at.isoformat().startswith(at(200)[:19])
