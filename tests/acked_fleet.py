@@ -8,7 +8,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
@@ -80,7 +80,7 @@ class AckedStation:
         self.register_wh = self.rng.randint(1_000, 50_000)
         self.seq_no = itertools.count()
         self.message_ids = itertools.count(1)
-        self.last_time = datetime.now(timezone.utc)
+        self.last_time = datetime.now(UTC)
         self.socket = None
         self.answers = {}
         self.finishing = False
@@ -96,7 +96,7 @@ class AckedStation:
 
     def now(self):
         """The station's clock, strictly increasing (each reading its own instant)."""
-        moment = max(datetime.now(timezone.utc), self.last_time + timedelta(milliseconds=1))
+        moment = max(datetime.now(UTC), self.last_time + timedelta(milliseconds=1))
         moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)  # as on the wire
         self.last_time = moment
         return moment
@@ -244,7 +244,7 @@ class AckedStation:
         try:
             self.socket = await connect(f"{self.ws_url()}/ocpp/{self.identity}",
                                         subprotocols=[f"ocpp{self.version}"], open_timeout=10)
-        except (OSError, asyncio.TimeoutError, WebSocketException) as error:
+        except (TimeoutError, OSError, WebSocketException) as error:
             raise ConnectionLost(str(error)) from None
         self.reader = asyncio.ensure_future(self.read(self.socket))
         self.connections += 1
@@ -265,7 +265,7 @@ class AckedStation:
             self.reader.cancel()
             try:
                 await asyncio.wait_for(socket.close(), 2)
-            except (OSError, asyncio.TimeoutError, WebSocketException):
+            except (TimeoutError, OSError, WebSocketException):
                 pass
         for waiter in self.answers.values():
             if not waiter.done():
@@ -287,7 +287,7 @@ class AckedStation:
             frame = await asyncio.wait_for(waiter, ANSWER_TIMEOUT)
             if message is not None:
                 message.in_flight = False
-        except (OSError, asyncio.TimeoutError, WebSocketException) as error:
+        except (TimeoutError, OSError, WebSocketException) as error:
             raise ConnectionLost(str(error)) from None
         finally:
             self.answers.pop(message_id, None)

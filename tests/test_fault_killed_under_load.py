@@ -5,6 +5,7 @@ import logging
 import os
 import random
 import signal
+import threading
 import time
 import uuid
 from collections import Counter
@@ -27,19 +28,45 @@ pytestmark = [
 logger = logging.getLogger(__name__)
 
 FLEET_SIZE = 24
-KILLS = 2
 # Seconds of load before each kill; the seed is printed, and CSMS_KILL_SEED replays a run.
 KILL_AFTER = (1.0, 4.0)
 
 
+class Servers:
+    """The servers of the test on one private Redis; `current` is the one the stations dial."""
+
+    def __init__(self, redis):
+        self.env = stack_env(redis)
+        self.started = []
+        self.current = self.new().start()
+
+    def new(self):
+        server = ServerProcess(f"killed-under-load-{uuid.uuid4().hex[:6]}", extra_env=self.env)
+        self.started.append(server)
+        return server
+
+    def start_standby(self):
+        """A second server, started in the background while the fleet loads the current one."""
+        standby = self.new()
+        starting = threading.Thread(target=standby.start, daemon=True)
+        starting.start()
+        return standby, starting
+
+    def ws_url(self):
+        return self.current.ws_url
+
+    def stop(self):
+        for server in self.started:
+            if server.process is not None and server.process.poll() is None:
+                server.stop()
+
+
 @pytest.fixture
-def server(django_db_setup):
+def servers(django_db_setup):
     redis = PrivateRedis().start()
-    server = ServerProcess(f"killed-under-load-{uuid.uuid4().hex[:6]}", extra_env=stack_env(redis))
-    server.start()
-    yield server
-    if server.process.poll() is None:
-        server.stop()
+    servers = Servers(redis)
+    yield servers
+    servers.stop()
     redis.stop()
 
 
@@ -67,7 +94,7 @@ def kill_server(server):
     server.log.close()
 
 
-def fleet_of(server, run, seed):
+def fleet_of(servers, run, seed):
     from transactions.models import IdToken
 
     rng = random.Random(seed)
@@ -76,7 +103,7 @@ def fleet_of(server, run, seed):
         id_tag = f"KUL{run}{number:02d}".upper()
         IdToken.objects.create(id_token=id_tag, type="ISO14443")
         stations.append(AckedStation(
-            lambda: server.ws_url, f"CS-kul-{run}-{number:02d}",
+            servers.ws_url, f"CS-kul-{run}-{number:02d}",
             "2.0.1" if number % 2 == 0 else "1.6", id_tag, seed=rng.random(),
             # Half boot again after reconnecting, half (as after a CSMS-side drop) do not.
             boot_on_reconnect=number % 4 < 2,
@@ -84,38 +111,59 @@ def fleet_of(server, run, seed):
     return stations
 
 
-def kill_and_restart(server, fleet, delay):
-    """Let the fleet load the server for `delay` s, kill it, restart it on the same port and
-    wait until every station is acknowledged again; how many messages were in flight."""
+def kill_under_load(servers, fleet, kill, delay, seed, restart, how):
+    """Let the fleet load the current server for `delay` s, kill it, bring up `restart()`'s
+    server and wait until every station is acknowledged again."""
     time.sleep(delay)
     in_flight_before = fleet.total("unanswered_at_loss")
     acknowledged = {station: station.acknowledged for station in fleet.stations}
-    kill_server(server)
+    kill_server(servers.current)
     killed_at = time.monotonic()
-    server.start()
-    restarted_in = time.monotonic() - killed_at
+    servers.current = restart()
+    away = time.monotonic() - killed_at
     fleet.wait_until(lambda: all(station.acknowledged > acknowledged[station]
                                  for station in fleet.stations), 60, "reconnect and go on")
-    return fleet.total("unanswered_at_loss") - in_flight_before, restarted_in
+    in_flight = fleet.total("unanswered_at_loss") - in_flight_before
+    print(f"kill {kill} after {delay:.2f} s of load: {in_flight} messages unanswered; "
+          f"{how}, stations without a server for {away:.1f} s")
+    # The kill hit the fleet mid-load: answers were owed when the process died.
+    assert in_flight > 0, f"kill {kill} (seed {seed}) found no message in flight"
 
 
-def test_killed_server_loses_no_answered_message_and_counts_resends_once(server):
+def restart_on_same_port(server):
+    def restart():
+        return server.start()
+    return restart
+
+
+def fail_over_to(standby, starting):
+    def restart():
+        starting.join(120)
+        assert standby.process is not None and standby.process.poll() is None, "standby is down"
+        return standby
+    return restart
+
+
+def test_killed_server_loses_no_answered_message_and_counts_resends_once(servers):
     seed = int(os.environ.get("CSMS_KILL_SEED", random.randrange(2 ** 32)))
     print(f"kill seed {seed} (CSMS_KILL_SEED={seed} replays the kill moments)")
     rng = random.Random(seed)
     run = uuid.uuid4().hex[:6]
-    fleet = AckedFleet(fleet_of(server, run, seed)).start()
+    began = time.monotonic()
+    # The second server starts while the fleet loads the first (start-up takes seconds).
+    standby = servers.start_standby()
+    fleet = AckedFleet(fleet_of(servers, run, seed)).start()
     try:
         fleet.wait_until(lambda: all(station.acknowledged >= 2 for station in fleet.stations),
                          60, "boot and start charging")
-        for kill in range(1, KILLS + 1):
-            delay = rng.uniform(*KILL_AFTER)
-            in_flight, restarted_in = kill_and_restart(server, fleet, delay)
-            print(f"kill {kill} after {delay:.2f} s of load: {in_flight} messages unanswered, "
-                  f"server listening again after {restarted_in:.1f} s")
-            # The kill hit the fleet mid-load: answers were owed when the process died.
-            assert in_flight > 0, f"kill {kill} (seed {seed}) found no message in flight"
+        print(f"fleet charging after {time.monotonic() - began:.1f} s")
+        # First the server comes back on its port; then the stations move to the second server.
+        kill_under_load(servers, fleet, 1, rng.uniform(*KILL_AFTER), seed,
+                        restart_on_same_port(servers.current), "restarted on its port")
+        kill_under_load(servers, fleet, 2, rng.uniform(*KILL_AFTER), seed,
+                        fail_over_to(*standby), "failed over to a second server")
         fleet.finish(60)
+        print(f"every session ended after {time.monotonic() - began:.1f} s")
     finally:
         fleet.close()
 
