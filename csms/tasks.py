@@ -1,6 +1,7 @@
 """Celery tasks of the protocol core: thin wrappers around the outbound-call service."""
 from celery import shared_task
 
+from csms import partitions
 from csms.ocpp import bridge, messagelog, outbound
 
 
@@ -25,6 +26,12 @@ def sweep_commands():
     return outbound.sweep()
 
 
+# Kept for beat schedules of older deployments; maintain_partitions applies this retention too.
 @shared_task(ignore_result=True)
 def purge_message_log():
     return messagelog.purge()
+
+
+@shared_task(ignore_result=True)
+def maintain_partitions():
+    return partitions.maintain()

@@ -4,13 +4,12 @@ Writing one row per frame on the hot path would double the database writes of ev
 the runtime flushes the buffer every OCPP_MESSAGE_LOG_FLUSH_SECONDS instead.
 """
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from csms import metrics
+from csms import metrics, partitions
 from csms.models import MessageLogEntry
 
 from . import redaction
@@ -115,7 +114,6 @@ def flush():
 
 
 def purge(retention_days=None):
+    """Frames older than the retention (0: kept forever): whole days dropped on PostgreSQL."""
     days = settings.OCPP_MESSAGE_LOG_RETENTION_DAYS if retention_days is None else retention_days
-    cutoff = timezone.now() - timedelta(days=days)
-    deleted, _ = MessageLogEntry.objects.filter(timestamp__lt=cutoff).delete()
-    return deleted
+    return partitions.apply_retention(MessageLogEntry, "timestamp", days)
