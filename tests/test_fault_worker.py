@@ -1,5 +1,6 @@
-"""The Celery worker killed with a command queued: past OCPP_COMMAND_QUEUE_EXPIRY the command ends
-`timeout` and is never sent, even when a worker comes back; later commands are delivered."""
+"""The Celery worker killed: commands are still delivered (the API nudges the station's holder
+itself). One that cannot be nudged either (Redis down too) past OCPP_COMMAND_QUEUE_EXPIRY ends
+`timeout` and is never sent, even when Redis and a worker come back; later commands are delivered."""
 import time
 import uuid
 
@@ -49,19 +50,21 @@ def test_command_queued_without_a_worker_expires_and_is_never_sent(stack, api):
     station = StationClient(stack.servers[0].ws_url, identity, auto_answer=False)
     try:
         assert station.boot()["status"] == "Accepted"
-        before = post(api, identity, "ClearCache", {}, wait=0)
-        message_id, action, _ = station.next_call(timeout=30)  # the worker delivers
+        stack.worker.kill()
+        without_worker = post(api, identity, "ClearCache", {}, wait=0)
+        message_id, action, _ = station.next_call(timeout=30)  # no worker on the delivery path
         assert action == "ClearCache"
         station.reply(message_id, {"status": "Accepted"})
-        eventually(lambda: Command.objects.get(pk=before["id"]).status == "accepted")
+        eventually(lambda: Command.objects.get(pk=without_worker["id"]).status == "accepted")
 
-        stack.worker.kill()
+        stack.redis.kill()  # neither the nudge nor a task for a worker can be sent now
         reset = post(api, identity, "Reset", {"type": "Immediate"}, wait=0)
         assert reset["status"] == "queued"
-        # Let the expiry pass with no worker to deliver the Reset (a precondition, not a check).
+        # Let the expiry pass with nothing able to deliver the Reset (a precondition, not a check).
         created = Command.objects.get(pk=reset["id"]).created_at.timestamp()
         time.sleep(max(0.0, created + EXPIRY + 0.5 - time.time()))
 
+        stack.redis.start()
         stack.new_worker()
         ended = eventually(lambda: Command.objects.filter(pk=reset["id"]).exclude(
             status="queued").first(), timeout=60)
@@ -69,7 +72,7 @@ def test_command_queued_without_a_worker_expires_and_is_never_sent(stack, api):
         assert ended.error_description == f"Not delivered within {EXPIRY} s"
         assert ended.sent_at is None
 
-        # Everything the CSMS sent after the worker came back is in before the marker: no Reset.
+        # Everything the CSMS sent after Redis came back is in before the marker: no Reset.
         assert [action for _, action, _ in calls_before_marker(api, station)] == []
         after = post(api, identity, "ClearCache", {}, wait=0)
         message_id, action, _ = station.next_call(timeout=30)
