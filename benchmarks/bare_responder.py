@@ -23,6 +23,7 @@ from websockets.asyncio.server import serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import raise_open_files_limit
 from benchmarks.lean_websocket import (
     OPCODE_CLOSE,
     OPCODE_PING,
@@ -161,6 +162,7 @@ def main():
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--framing", choices=["lean", "websockets"], default="lean")
     options = parser.parse_args()
+    raise_open_files_limit()  # thousands of stations; the forked processes inherit it
     context = multiprocessing.get_context("fork")
     children = [context.Process(target=serve_process, args=(options.port, number, options.framing), daemon=True)
                 for number in range(1, options.processes)]

@@ -259,6 +259,7 @@ def summarize(merged, seconds):
         "errors": errors + merged["connect_failures"], "call_errors": dict(merged["call_errors"]),
         "timeouts": dict(merged["timeouts"]), "drops": merged["drops"],
         "connect_failures": merged["connect_failures"], "sent": dict(merged["sent"]), "by_kind": by_kind,
+        "server_calls": merged["server_calls"],
     }
 
 
@@ -296,7 +297,7 @@ def run_steps(generator, rates, step_seconds, cpu_probes=None, label="", stop_p9
         print(f"  {label}{rate} offered: {row['achieved']} msg/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, "
               f"errors {row['errors']}, CPU % {row['cpu_percent']}, CPU ms/msg {row['cpu_ms_per_message']}, "
               f"load {row['load_average']}", flush=True)
-        if row["p99_ms"] is None or row["p99_ms"] > stop_p99_ms:
+        if stop_p99_ms is not None and (row["p99_ms"] is None or row["p99_ms"] > stop_p99_ms):
             break  # far past the knee: higher steps only queue up
     return rows
 

@@ -166,9 +166,11 @@ class Station:
                 while not self.worker.stopping:
                     await self.wait(self.rng.uniform(*self.worker.idle_seconds))
                     await self.session()
-            except (Dropped, CallTimeout):
+            except Dropped:
                 if not self.worker.stopping:
                     self.worker.stats.drops += 1
+            except CallTimeout:
+                pass  # counted as a timeout; the station gives up on the socket and reconnects
             finally:
                 self.accepted = False
                 if self.socket is not None:
