@@ -15,6 +15,7 @@ from tests import environment
 from tests.conftest import ROOT, ServerProcess, free_port, listening_ports
 from tests.helpers import eventually, send_command
 from tests.station import StationClient
+from tests.tls_helpers import Authority, client_context, open_station
 
 needs_redis = pytest.mark.skipif(
     environment.BACKEND != "services",
@@ -46,16 +47,18 @@ def alive(pid):
 class WorkersServer(ServerProcess):
     """`runcsms --workers 2`: ready once both workers (not the parent) listen on the port."""
 
-    def __init__(self, count=2):
-        super().__init__(f"workers-{uuid.uuid4().hex[:6]}", arguments=["--workers", str(count)])
+    def __init__(self, count=2, extra_env=None, tls_port=None):
+        super().__init__(f"workers-{uuid.uuid4().hex[:6]}", extra_env=extra_env,
+                         arguments=["--workers", str(count)])
         self.count = count
+        self.tls_port = tls_port
 
     def workers(self):
         return {pid for pid in children(self.process.pid) if self.listens(pid)}
 
     def listens(self, pid):
         try:
-            return self.port in listening_ports(pid)
+            return {self.port, self.tls_port or self.port} <= listening_ports(pid)
         except OSError:
             return False
 
@@ -158,6 +161,35 @@ def test_sigterm_stops_every_worker_and_exits_0(workers_server):
     assert not any(alive(pid) for pid in worker_pids)
     assert client.closed.wait(10)
     client.close()
+
+
+@needs_redis
+def test_the_tls_port_is_shared_by_the_workers_too(tmp_path):
+    from stations.models import Station
+
+    station_ca, server_ca = Authority(tmp_path, "Station CA"), Authority(tmp_path, "Server CA")
+    certificate, key = server_ca.issue("localhost", server=True)
+    tls_port = free_port()
+    server = WorkersServer(tls_port=tls_port, extra_env={
+        "TLS_PORT": str(tls_port), "TLS_CERTIFICATE_FILE": str(certificate),
+        "TLS_PRIVATE_KEY_FILE": str(key), "TLS_CLIENT_CA_FILE": str(station_ca.path),
+    }).start()
+    clients = []
+    try:
+        identities = [f"CS-WT-{uuid.uuid4().hex[:6]}-{n}" for n in range(12)]
+        for identity in identities:
+            # Security profile 3: the worker reads the client certificate off its TLS socket.
+            Station.objects.create(identity=identity, security_profile=3)
+            context = client_context(server_ca, station_ca.issue(identity))
+            clients.append(open_station(f"wss://localhost:{tls_port}", identity, context))
+            assert clients[-1].boot()["status"] == "Accepted"
+        held = eventually(lambda: (lambda rows: len(rows) == len(identities) and rows)(
+            holders(identities)))
+        assert set(held.values()) == server.workers()
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
 
 
 def test_two_workers_without_redis_are_refused():
