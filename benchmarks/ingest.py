@@ -65,15 +65,15 @@ def server_ms(row):
 def table(rows, with_postgres):
     postgres = " PostgreSQL CPU |" if with_postgres else ""
     lines = [
-        (f"| offered msg/s | achieved msg/s | p50 ms | p99 ms | errors | server CPU |{postgres} server-side CPU ms/msg "
+        (f"| offered msg/s | sent msg/s | achieved msg/s | p50 ms | p99 ms | errors | server CPU |{postgres} server-side CPU ms/msg "
         "| generator CPU | load average |"),
-        "|---:|---:|---:|---:|---:|---:|" + ("---:|" if with_postgres else "") + "---:|---:|---|",
+        "|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if with_postgres else "") + "---:|---:|---|",
     ]
     for row in rows:
         cpu = row["cpu_percent"]
         postgres_cell = f" {cpu.get('postgres', 0)} % |" if with_postgres else ""
         lines.append(
-            f"| {row['offered']} | {row['achieved']} | {row['p50_ms']} | {row['p99_ms']} | {row['errors']} "
+            f"| {row['offered']} | {row['sent_rate']} | {row['achieved']} | {row['p50_ms']} | {row['p99_ms']} | {row['errors']} "
             f"| {cpu['server']} % |{postgres_cell} {server_ms(row)} | {cpu['load generator']} % "
             f"({row['cpu_ms_per_message']['load generator']} ms/msg) | {row['load_average']} |"
         )
@@ -104,7 +104,8 @@ def mix(rows):
 
 
 def errors_detail(rows):
-    lines = []
+    calls = sum(row["server_calls"] for row in rows)
+    lines = [f"  calls from the server during the steps (answered NotImplemented, not measured): {calls}"] if calls else []
     for row in rows:
         if row["errors"]:
             lines.append(f"  {row['offered']} msg/s: CALLERROR {row['call_errors']}, timeouts {row['timeouts']}, "

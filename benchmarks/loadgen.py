@@ -255,7 +255,7 @@ def summarize(merged, seconds):
     count, values = percentiles(overall)
     errors = sum(merged["call_errors"].values()) + sum(merged["timeouts"].values()) + merged["drops"]
     return {
-        "achieved": round(count / seconds), "answered": count, "p50_ms": values[0.5], "p99_ms": values[0.99],
+        "sent_rate": round(sum(merged["sent"].values()) / seconds), "achieved": round(count / seconds), "answered": count, "p50_ms": values[0.5], "p99_ms": values[0.99],
         "errors": errors + merged["connect_failures"], "call_errors": dict(merged["call_errors"]),
         "timeouts": dict(merged["timeouts"]), "drops": merged["drops"],
         "connect_failures": merged["connect_failures"], "sent": dict(merged["sent"]), "by_kind": by_kind,
@@ -294,7 +294,7 @@ def run_steps(generator, rates, step_seconds, cpu_probes=None, label="", stop_p9
             for name, seconds in spent.items()
         }
         rows.append(row)
-        print(f"  {label}{rate} offered: {row['achieved']} msg/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, "
+        print(f"  {label}{rate} offered: {row['sent_rate']} sent/s, {row['achieved']} answered/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, "
               f"errors {row['errors']}, CPU % {row['cpu_percent']}, CPU ms/msg {row['cpu_ms_per_message']}, "
               f"load {row['load_average']}", flush=True)
         if stop_p99_ms is not None and (row["p99_ms"] is None or row["p99_ms"] > stop_p99_ms):
