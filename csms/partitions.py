@@ -28,9 +28,11 @@ RETAINED_TABLES = (
 # How far back rows that landed in the DEFAULT partition get a partition of their own when no
 # retention is set; older ones (a station clock in 1970) stay in DEFAULT.
 SETTLE_BACK_DAYS = 400
-# Partition DDL waits at most this long for a lock, then gives up until the next run, rather
-# than queue the ingest path behind it.
+# Making a partition (ATTACH) never blocks inserts; it waits at most this long for its lock.
 LOCK_TIMEOUT = "5s"
+# Dropping one takes the table's exclusive lock, and inserts queue behind the wait for it: wait
+# only this long, else try again on the next run.
+DROP_LOCK_TIMEOUT = "200ms"
 _PARTITION_NAME = re.compile(r"_p(\d{8})$")
 
 
@@ -155,7 +157,7 @@ def drop_older_than(table, column, cutoff):
             continue
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                cursor.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
                 cursor.execute(f"ALTER TABLE {quote(table)} DETACH PARTITION {quote(name)}")
                 cursor.execute(f"DROP TABLE {quote(name)}")
             dropped.append(name)
