@@ -63,6 +63,12 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def runqueue_wait_seconds(pid):
+    """Time a process has spent runnable but waiting for a CPU (/proc/<pid>/schedstat): on a
+    shared box, how much it was held back by other work."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+
+
 def descendants(pid):
     """The pids of every process below `pid` (children, their children, ...), read from /proc."""
     children = {}

@@ -66,8 +66,8 @@ def table(rows, with_postgres):
     postgres = " PostgreSQL CPU |" if with_postgres else ""
     lines = [
         (f"| offered msg/s | sent msg/s | achieved msg/s | p50 ms | p99 ms | errors | server CPU |{postgres} server-side CPU ms/msg "
-        "| generator CPU | load average |"),
-        "|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if with_postgres else "") + "---:|---:|---|",
+        "| generator CPU | generator waiting for a CPU | load average |"),
+        "|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if with_postgres else "") + "---:|---:|---:|---|",
     ]
     for row in rows:
         cpu = row["cpu_percent"]
@@ -75,7 +75,8 @@ def table(rows, with_postgres):
         lines.append(
             f"| {row['offered']} | {row['sent_rate']} | {row['achieved']} | {row['p50_ms']} | {row['p99_ms']} | {row['errors']} "
             f"| {cpu['server']} % |{postgres_cell} {server_ms(row)} | {cpu['load generator']} % "
-            f"({row['cpu_ms_per_message']['load generator']} ms/msg) | {row['load_average']} |"
+            f"({row['cpu_ms_per_message']['load generator']} ms/msg) | {row['generator_waited_percent']} % "
+            f"| {row['load_average']} |"
         )
     return lines
 

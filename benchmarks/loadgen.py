@@ -89,9 +89,13 @@ class Worker:
         loop.add_reader(self.connection.fileno(), self.on_command)
         tasks = []
         sweeper = asyncio.ensure_future(self.expire_calls())
-        for station in self.stations:
-            tasks.append(asyncio.ensure_future(station.run()))
-            await asyncio.sleep(1 / self.ramp_rate)
+        # Stations start on a schedule (those due every 50 ms), not one sleep each: on a busy
+        # loop each sleep lasts a whole loop turn, which would stretch the ramp many times over.
+        ramp_started = loop.time()
+        while len(tasks) < len(self.stations) and not self.done.done():
+            due = min(len(self.stations), int((loop.time() - ramp_started) * self.ramp_rate) + 1)
+            tasks += [asyncio.ensure_future(station.run()) for station in self.stations[len(tasks):due]]
+            await asyncio.sleep(0.05)
         await self.done
         sweeper.cancel()
         for station in self.stations:
@@ -109,7 +113,11 @@ class Worker:
                 station.expire(now)
 
     def on_command(self, *_):
-        command, *arguments = self.connection.recv()
+        try:
+            command, *arguments = self.connection.recv()
+        except EOFError:  # the parent has gone: stop rather than load a server for no one
+            command, arguments = "stop", []
+            asyncio.get_running_loop().remove_reader(self.connection.fileno())
         if command == "interval":
             self.meter_interval = arguments[0]
             self.heartbeat_interval = arguments[0] * HEARTBEATS_PER_METER_INTERVAL
@@ -200,6 +208,9 @@ class LoadGenerator:
     def pids(self):
         return [process.pid for process, _ in self.workers]
 
+    def runqueue_wait_by_pid(self):
+        return {pid: common.runqueue_wait_seconds(pid) for pid in self.pids()}
+
     def cpu_by_pid(self):
         return {pid: common.cpu_seconds(pid) for pid in self.pids()}
 
@@ -281,21 +292,26 @@ def run_steps(generator, rates, step_seconds, cpu_probes=None, label="", stop_p9
         time.sleep(max(3.0, previous_interval))
         previous_interval = interval
         cpu_before = {name: probe() for name, probe in cpu_probes.items()}
+        waited_before = generator.runqueue_wait_by_pid()
         generator.mark()
         started = time.monotonic()
         time.sleep(step_seconds)
         merged = generator.collect()
         elapsed = time.monotonic() - started
         spent = {name: cpu_delta(cpu_before[name], probe()) for name, probe in cpu_probes.items()}
+        waited = cpu_delta(waited_before, generator.runqueue_wait_by_pid())
         row = {"offered": rate, **summarize(merged, elapsed), "load_average": common.load_average()}
         row["cpu_percent"] = {name: round(100 * seconds / elapsed) for name, seconds in spent.items()}
         row["cpu_ms_per_message"] = {
             name: round(1000 * seconds / row["answered"], 3) if row["answered"] else None
             for name, seconds in spent.items()
         }
+        # Of each generator process's time in the step, the share it was ready to run but had no CPU.
+        row["generator_waited_percent"] = round(100 * waited / (elapsed * len(generator.pids())))
         rows.append(row)
         print(f"  {label}{rate} offered: {row['sent_rate']} sent/s, {row['achieved']} answered/s, p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, "
-              f"errors {row['errors']}, CPU % {row['cpu_percent']}, CPU ms/msg {row['cpu_ms_per_message']}, "
+              f"errors {row['errors']}, CPU % {row['cpu_percent']}, generator waited for a CPU "
+              f"{row['generator_waited_percent']} %, CPU ms/msg {row['cpu_ms_per_message']}, "
               f"load {row['load_average']}", flush=True)
         if stop_p99_ms is not None and (row["p99_ms"] is None or row["p99_ms"] > stop_p99_ms):
             break  # far past the knee: higher steps only queue up
