@@ -59,7 +59,7 @@ def best(rows):
 def server_ms(row):
     """CPU ms per message of the server side: its processes plus its database backends."""
     values = [row["cpu_ms_per_message"].get(name) for name in ("server", "postgres")]
-    return sum(value for value in values if value is not None) if values[0] is not None else None
+    return round(sum(value for value in values if value is not None), 3) if values[0] is not None else None
 
 
 def table(rows, with_postgres):
