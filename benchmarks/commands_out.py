@@ -1,5 +1,6 @@
-"""Benchmark 4: commands out (REST -> Celery -> channel layer -> station -> outcome recorded);
-latency is each command row's finished_at - created_at. Usage: benchmarks/README.md."""
+"""Benchmark 4: commands out (REST -> the API process nudges the holder over the channel layer ->
+station -> outcome recorded); latency is each command row's finished_at - created_at.
+Usage: benchmarks/README.md."""
 
 import argparse
 import asyncio
@@ -80,6 +81,10 @@ def outcomes(database_url, deadline):
     return pending, rows
 
 
+def cpu_of(processes):
+    return {name: common.cpu_seconds(process.pid) for name, process in processes.items()}
+
+
 async def run(server, api_server, backend, options):
     profile = Profile(charging_share=0, deflate=False, call_timeout=60)
     fleet = Fleet(server.url, options.stations, ("2.0.1", "1.6"), profile=profile, ramp_up=2, seed=3, prefix="CMD-")
@@ -109,15 +114,21 @@ async def run(server, api_server, backend, options):
         )
     identities = [station.identity for station in fleet.stations]
     cpu_before = common.cpu_seconds(server.process.pid)
+    # CPU per command of every CSMS process on the path: a figure that survives a shared, loaded box.
+    processes = {"socket server": server.process, "worker": backend.worker}
+    if api_server is not server:
+        processes["API server"] = api_server.process
+    path_cpu_before = cpu_of(processes)
     try:
         posting_s, http, failures = await post_commands(
             api_server, token, identities, options.commands, options.concurrency
         )
         server_cpu = (common.cpu_seconds(server.process.pid) - cpu_before) / posting_s
         pending, rows = await asyncio.to_thread(outcomes, backend.env["DATABASE_URL"], time.monotonic() + 120)
+        path_cpu = {name: seconds - path_cpu_before[name] for name, seconds in cpu_of(processes).items()}
     finally:
         await fleet.stop()
-    return posting_s, http, failures, pending, rows, dict(fleet.stats.answered), server_cpu
+    return posting_s, http, failures, pending, rows, dict(fleet.stats.answered), server_cpu, path_cpu
 
 
 def main():
@@ -136,7 +147,7 @@ def main():
     server = common.Server(options.server, backend).start()
     api_server = common.Server(options.server, backend).start() if options.api_process else server
     try:
-        posting_s, http, failures, pending, rows, answered, server_cpu = asyncio.run(
+        posting_s, http, failures, pending, rows, answered, server_cpu, path_cpu = asyncio.run(
             run(server, api_server, backend, options))
     finally:
         server.stop()
@@ -169,11 +180,14 @@ def main():
             f"p99 {1000 * percentile(latencies, 0.99):.0f} ms, max {1000 * latencies[-1]:.0f} ms"
             if latencies
             else "no outcome recorded",
-            f"of which created -> sent to the station (API commit, Celery, channel layer, claim): "
+            f"of which created -> sent to the station (API commit, nudge, claim): "
             f"p50 {1000 * percentile(to_sent, 0.5):.0f} ms, p99 {1000 * percentile(to_sent, 0.99):.0f} ms"
             if to_sent
             else "",
             f"throughput: {per_second:.0f} commands/s (first created -> last outcome)",
+            "CPU per command (posting until every outcome is in): "
+            + ", ".join(f"{name} {1000 * seconds / max(len(rows), 1):.2f} ms" for name, seconds in path_cpu.items())
+            + f"; together {1000 * sum(path_cpu.values()) / max(len(rows), 1):.2f} ms",
         ],
     )
 

@@ -79,7 +79,8 @@ def check_request(ocpp_version, action, payload):
 def send_call(identity, ocpp_version, action, payload, source=""):
     """Validate, persist and dispatch one call; returns the Command (queued, or offline at once)."""
     check_request(ocpp_version, action, payload)
-    if presence.lookup(identity) is None:
+    holder = presence.lookup(identity)
+    if holder is None:
         # Nobody holds the station's socket: say so now rather than after a worker round trip.
         command = Command.objects.create(
             identity=identity, ocpp_version=ocpp_version, action=action, payload=payload,
@@ -93,8 +94,12 @@ def send_call(identity, ocpp_version, action, payload, source=""):
         identity=identity, ocpp_version=ocpp_version, action=action, payload=payload, source=source,
     )
     # The consumer claims from the database: the nudge may only go once the row is visible.
+    # Committed at once (no enclosing transaction), the holder just read is still current; inside
+    # one (bulk work, receivers) it is read again after the commit.
+    if transaction.get_connection().in_atomic_block:
+        holder = None
     # robust: the command is committed whatever happens here; the sweep nudges it if this fails.
-    transaction.on_commit(lambda: deliver(command), robust=True)
+    transaction.on_commit(lambda: deliver(command, holder), robust=True)
     return command
 
 
@@ -103,12 +108,12 @@ def send_call(identity, ocpp_version, action, payload, source=""):
 DELIVERY_TASK = "csms.tasks.deliver_command"
 
 
-def deliver(command):
+def deliver(command, holder=None):
     """Nudge the holder of a just-committed command from the caller's own process; when the
     channel layer cannot be reached, hand the retries to a worker (the sweep nudges again too).
     Refreshes `command` when delivery ended it (offline, other OCPP version)."""
     try:
-        if _nudge_holder(command):
+        if _nudge_holder(command, holder):
             command.refresh_from_db()
     except bridge.ChannelLayerUnavailable as error:
         bridge.warn_unavailable("command nudge left to a worker (channel layer unreachable)", error)
@@ -139,10 +144,11 @@ def dispatch(command_id):
     _nudge_holder(command)
 
 
-def _nudge_holder(command):
-    """Send the nudge to whoever holds the station now; True when the command was ended instead
-    (nobody holds it, or the holder speaks another OCPP version)."""
-    holder = presence.lookup(command.identity)
+def _nudge_holder(command, holder=None):
+    """Send the nudge to whoever holds the station (`holder` when the caller has just read it);
+    True when the command was ended instead (nobody holds it, or it speaks another version)."""
+    if holder is None:
+        holder = presence.lookup(command.identity)
     if holder is None:
         return bool(finish(command.pk, Status.OFFLINE, error_description="Station is not connected",
                            only_if=(Status.QUEUED,)))
