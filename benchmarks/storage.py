@@ -13,12 +13,12 @@ import random
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import common  # noqa: E402
+from benchmarks import common
 
 PHASES = ("L1", "L2", "L3")
 GIB = 1024 ** 3
@@ -63,7 +63,8 @@ def sessions(stations, events_per_station, start):
 
 
 def write(options):
-    from django.db import connection, transaction as db_transaction
+    from django.db import connection
+    from django.db import transaction as db_transaction
 
     from csms.ocpp import messagelog
     from stations.models import Station
@@ -81,7 +82,7 @@ def write(options):
                          "transaction_id": transaction.transaction_id, "row": transaction})
     per_station = max(1, options.events // options.stations)
     # The sessions end now: their readings fall in today's partition (and yesterday's).
-    start = datetime.now(timezone.utc) - timedelta(seconds=60 * (per_station + 1))
+    start = datetime.now(UTC) - timedelta(seconds=60 * (per_station + 1))
     begun = time.monotonic()
     batch = []
     for count, (station, payload) in enumerate(sessions(stations, per_station, start), 1):
@@ -146,9 +147,9 @@ def main():
     elapsed = write(options)
     lines = [f"storage: bytes per row on PostgreSQL (daily partitions), {common.now()}",
              f"machine: {common.machine()}",
-             f"{options.events} TransactionEvents (7 readings, 2 logged frames each) from "
-             f"{options.stations} stations written in {elapsed:.1f} s through the ingest path's "
-             f"INSERTs and the message log's batch writer", ""]
+             (f"{options.events} TransactionEvents (7 readings, 2 logged frames each) from "
+              f"{options.stations} stations written in {elapsed:.1f} s through the ingest path's "
+              f"INSERTs and the message log's batch writer"), ""]
     for table, what in (("transactions_metervalue", "meter value"),
                         ("csms_messagelogentry", "message-log row")):
         rows, partitions, heap, indexes, per_index = measure(table)

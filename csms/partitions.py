@@ -10,11 +10,11 @@ stay unique, and reads, updates and deletes by id work (the key's index leads wi
 """
 import logging
 import re
-from datetime import datetime, time, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, time, timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -41,11 +41,11 @@ def quote(name):
 
 
 def utc_day(moment):
-    return moment.astimezone(dt_timezone.utc).date()
+    return moment.astimezone(UTC).date()
 
 
 def day_start(day):
-    return datetime.combine(day, time.min, tzinfo=dt_timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def partition_name(table, day):
@@ -118,7 +118,7 @@ def ensure_days(table, column, days):
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 made[day] = _attach_day(cursor, table, column, day)
-        except OperationalError as error:  # lock timeout: the next run tries again
+        except DatabaseError as error:  # a lock timeout, another pass making it: next run
             logger.warning("partition %s not made this time: %s", partition_name(table, day), error)
     return made
 
@@ -161,7 +161,7 @@ def drop_older_than(table, column, cutoff):
                 cursor.execute(f"ALTER TABLE {quote(table)} DETACH PARTITION {quote(name)}")
                 cursor.execute(f"DROP TABLE {quote(name)}")
             dropped.append(name)
-        except OperationalError as error:
+        except DatabaseError as error:  # a lock timeout, another pass dropping it: next run
             logger.warning("partition %s not dropped this time: %s", name, error)
     deleted = 0
     with connection.cursor() as cursor:

@@ -1,7 +1,7 @@
 """Meter values and message log partitioned by day on PostgreSQL: rows from the real paths land in
 their day's partition, retention drops whole days, the reading key still de-duplicates; SQLite
 keeps plain tables and deletes by date."""
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -22,11 +22,11 @@ on_sqlite = pytest.mark.skipif(environment.BACKEND != "embedded", reason="SQLite
 
 
 def iso(moment):
-    return moment.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def today():
-    return timezone.now().astimezone(dt_timezone.utc).date()
+    return timezone.now().astimezone(UTC).date()
 
 
 def partition_of(table, where, params):
@@ -72,7 +72,7 @@ def test_rows_from_a_station_land_in_their_day(connect_station, identity):
     station_pk = Station.objects.get(identity=identity).pk
     assert MeterValue.objects.filter(station_id=station_pk).count() == 4
     assert partition_of(METER_VALUES, "station_id = %s", [station_pk]) == {
-        partitions.partition_name(METER_VALUES, moment.astimezone(dt_timezone.utc).date())
+        partitions.partition_name(METER_VALUES, moment.astimezone(UTC).date())
         for moment in (now, in_three_days)}
     # The frames of that exchange, written by the server's message log.
     eventually(lambda: MessageLogEntry.objects.filter(identity=identity, action="MeterValues").count() >= 4)
@@ -113,7 +113,7 @@ def test_retention_drops_whole_old_days_and_keeps_recent_ones(identity):
     # Far enough back (and retention long enough) that no other test's rows are old enough.
     old, recent = now - timedelta(days=2500), now - timedelta(hours=1)
     log_frames(identity, old, old + timedelta(minutes=1), recent)
-    old_day = old.astimezone(dt_timezone.utc).date()
+    old_day = old.astimezone(UTC).date()
     # A day with no partition lands in DEFAULT; maintenance gives it one of its own.
     assert partition_of(MESSAGE_LOG, "identity = %s AND timestamp = %s", [identity, old]) == {
         f"{MESSAGE_LOG}_default"}
@@ -132,11 +132,11 @@ def test_retention_drops_whole_old_days_and_keeps_recent_ones(identity):
 def test_meter_value_retention_drops_days_and_deletes_old_rows_left_in_default(identity):
     station = Station.objects.create(identity=identity)
     now = timezone.now()
-    far_past, old, recent = (datetime(1999, 1, 1, tzinfo=dt_timezone.utc), now - timedelta(days=2500),
+    far_past, old, recent = (datetime(1999, 1, 1, tzinfo=UTC), now - timedelta(days=2500),
                              now - timedelta(minutes=5))
     MeterValue.objects.bulk_create([MeterValue(station=station, timestamp=moment, raw_value="1", unit="Wh")
                                     for moment in (far_past, old, recent)])
-    old_day = old.astimezone(dt_timezone.utc).date()
+    old_day = old.astimezone(UTC).date()
     partitions.ensure_days(METER_VALUES, "timestamp", [old_day])
     outcome = partitions.apply_retention(MeterValue, "timestamp", 2000)
     assert outcome["dropped"] == [partitions.partition_name(METER_VALUES, old_day)]
@@ -147,7 +147,7 @@ def test_meter_value_retention_drops_days_and_deletes_old_rows_left_in_default(i
 @on_postgres
 def test_making_partitions_ahead_is_idempotent_and_takes_future_rows_out_of_default(identity):
     future = timezone.now() + timedelta(days=20)
-    future_day = future.astimezone(dt_timezone.utc).date()
+    future_day = future.astimezone(UTC).date()
     log_frames(identity, future)
     assert partition_of(MESSAGE_LOG, "identity = %s", [identity]) == {f"{MESSAGE_LOG}_default"}
 
