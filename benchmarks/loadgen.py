@@ -337,7 +337,7 @@ def main():
         accepted = generator.wait_accepted(options.stations / options.ramp_rate + 60)
         print(f"{accepted} of {options.stations} stations accepted", flush=True)
         probes = {"server": lambda: common.tree_cpu_seconds(options.server_pid)} if options.server_pid else {}
-        run_steps(generator, rates, options.step_seconds, probes)
+        run_steps(generator, rates, options.step_seconds, probes, stop_p99_ms=None)
     finally:
         generator.stop()
 
