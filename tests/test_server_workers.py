@@ -73,9 +73,26 @@ class WorkersServer(ServerProcess):
             raise RuntimeError(f"{self.count} workers did not listen on {self.port}") from None
 
 
-@pytest.fixture
-def workers_server(django_db_setup):
-    server = WorkersServer().start()
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("workers-pki")
+    server_ca = Authority(directory, "Server CA")
+    return {"station_ca": Authority(directory, "Station CA"), "server_ca": server_ca,
+            "server": server_ca.issue("localhost", server=True)}
+
+
+@pytest.fixture(scope="module")
+def workers_server(django_db_setup, pki):
+    """One `runcsms --workers 2` (plain and TLS port) for the module: starting one takes a
+    minute on a loaded machine. The SIGTERM test, last in the file, ends it."""
+    if environment.BACKEND != "services":
+        pytest.skip("more than one worker needs the Redis channel layer")
+    tls_port = free_port()
+    certificate, key = pki["server"]
+    server = WorkersServer(tls_port=tls_port, extra_env={
+        "TLS_PORT": str(tls_port), "TLS_CERTIFICATE_FILE": str(certificate),
+        "TLS_PRIVATE_KEY_FILE": str(key), "TLS_CLIENT_CA_FILE": str(pki["station_ca"].path),
+    }).start()
     yield server
     server.stop()
 
@@ -152,6 +169,28 @@ def test_stations_spread_over_workers_and_a_killed_worker_comes_back(workers_ser
 
 
 @needs_redis
+def test_the_tls_port_is_shared_by_the_workers_too(workers_server, pki):
+    from stations.models import Station
+
+    clients = []
+    try:
+        identities = [f"CS-WT-{uuid.uuid4().hex[:6]}-{n}" for n in range(12)]
+        for identity in identities:
+            # Security profile 3: the worker reads the client certificate off its TLS socket.
+            Station.objects.create(identity=identity, security_profile=3)
+            context = client_context(pki["server_ca"], pki["station_ca"].issue(identity))
+            clients.append(open_station(f"wss://localhost:{workers_server.tls_port}", identity,
+                                        context))
+            assert clients[-1].boot()["status"] == "Accepted"
+        held = eventually(lambda: (lambda rows: len(rows) == len(identities) and rows)(
+            holders(identities)))
+        assert set(held.values()) == workers_server.workers()
+    finally:
+        for client in clients:
+            client.close()
+
+
+@needs_redis
 def test_sigterm_stops_every_worker_and_exits_0(workers_server):
     identity = f"CS-W-{uuid.uuid4().hex[:8]}"
     client = connect(workers_server, identity)
@@ -161,35 +200,6 @@ def test_sigterm_stops_every_worker_and_exits_0(workers_server):
     assert not any(alive(pid) for pid in worker_pids)
     assert client.closed.wait(10)
     client.close()
-
-
-@needs_redis
-def test_the_tls_port_is_shared_by_the_workers_too(tmp_path):
-    from stations.models import Station
-
-    station_ca, server_ca = Authority(tmp_path, "Station CA"), Authority(tmp_path, "Server CA")
-    certificate, key = server_ca.issue("localhost", server=True)
-    tls_port = free_port()
-    server = WorkersServer(tls_port=tls_port, extra_env={
-        "TLS_PORT": str(tls_port), "TLS_CERTIFICATE_FILE": str(certificate),
-        "TLS_PRIVATE_KEY_FILE": str(key), "TLS_CLIENT_CA_FILE": str(station_ca.path),
-    }).start()
-    clients = []
-    try:
-        identities = [f"CS-WT-{uuid.uuid4().hex[:6]}-{n}" for n in range(12)]
-        for identity in identities:
-            # Security profile 3: the worker reads the client certificate off its TLS socket.
-            Station.objects.create(identity=identity, security_profile=3)
-            context = client_context(server_ca, station_ca.issue(identity))
-            clients.append(open_station(f"wss://localhost:{tls_port}", identity, context))
-            assert clients[-1].boot()["status"] == "Accepted"
-        held = eventually(lambda: (lambda rows: len(rows) == len(identities) and rows)(
-            holders(identities)))
-        assert set(held.values()) == server.workers()
-    finally:
-        for client in clients:
-            client.close()
-        server.stop()
 
 
 def test_two_workers_without_redis_are_refused():
