@@ -8,6 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from csms.ocpp import workers
@@ -162,6 +163,10 @@ def test_stations_spread_over_workers_and_a_killed_worker_comes_back(workers_ser
         assert set(late_holders.values()) == restarted
         fresh = next(i for i, pid in late_holders.items() if pid != survivor)
         command_reaches(api, fresh)
+        # Each connection lands on one worker, which answers for itself: all are healthy.
+        for _ in range(8):
+            response = httpx.get(f"{workers_server.base_url}/healthz/", timeout=30)
+            assert response.status_code == 200, response.text
     finally:
         for client in clients.values():
             if client is not None:
