@@ -27,8 +27,7 @@ from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from csms import metrics
-from csms.ocpp import ingest
-from csms.ocpp.sessiondb import SessionDatabaseCall
+from csms.ocpp import ingest, sessiondb
 
 from . import actions
 from .actions.common import OCPP16, OCPP201, parse_time
@@ -55,7 +54,7 @@ async def transaction_event_201(session, payload):
             return answer
         metrics.ingest_fallback("TransactionEvent")
     forget(session, payload["transactionInfo"]["transactionId"])
-    return await SessionDatabaseCall(actions.record_transaction_event)(session.station_pk, payload)
+    return await sessiondb.SessionDatabaseCall(actions.record_transaction_event)(session.station_pk, payload)
 
 
 async def meter_values_16(session, payload):
@@ -71,7 +70,7 @@ async def meter_values_16(session, payload):
             return {}
         metrics.ingest_fallback("MeterValues")
         forget(session, transaction_id)
-    await SessionDatabaseCall(actions.record_meter_values_16)(
+    await sessiondb.SessionDatabaseCall(actions.record_meter_values_16)(
         session.station_pk, connector_id, payload["meterValue"], transaction_id)
     return {}
 
@@ -82,7 +81,7 @@ async def meter_values_201(session, payload):
         await ingest.submit(partial(_store_readings, session.station_pk, rows,
                                     evse_id=payload["evseId"]))
     else:
-        await SessionDatabaseCall(actions.record_meter_values_201)(
+        await sessiondb.SessionDatabaseCall(actions.record_meter_values_201)(
             session.station_pk, payload["evseId"], payload["meterValue"])
     return {}
 
