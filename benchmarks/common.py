@@ -285,7 +285,14 @@ class Server:
         return self
 
     def rss_kib(self):
-        return rss_kib(self.process.pid)
+        """The server's resident memory: the process and its workers (runcsms --workers)."""
+        total = 0
+        for pid in [self.process.pid, *descendants(self.process.pid)]:
+            try:
+                total += rss_kib(pid)
+            except OSError:
+                pass  # exited meanwhile
+        return total
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:
@@ -298,9 +305,9 @@ class Server:
         self.process = None
 
     def describe(self):
-        return {"daphne": "daphne (manage.py runcsms), 1 process", "uvicorn": "uvicorn (websockets), 1 process"}[
-            self.kind
-        ]
+        described = {"daphne": "daphne (manage.py runcsms)", "uvicorn": "uvicorn (websockets)"}[self.kind]
+        return f"{described} {' '.join(self.extra_args)}".rstrip() if self.extra_args \
+            else f"{described}, 1 process"
 
 
 def record(name, lines):

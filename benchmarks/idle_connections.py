@@ -47,6 +47,8 @@ def main():
     parser.add_argument("--stations", type=int, default=10_000)
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
     parser.add_argument("--backend", choices=["embedded", "services"], default="embedded")
+    parser.add_argument("--server-args", default="",
+                        help="passed to manage.py runcsms, e.g. '--workers 2' (services backend)")
     parser.add_argument("--ramp-up", type=float, default=None, help="seconds (default N/100)")
     parser.add_argument("--no-deflate", action="store_true")
     options = parser.parse_args()
@@ -54,7 +56,8 @@ def main():
     ramp_up = options.ramp_up if options.ramp_up is not None else options.stations / 100
     backend = common.Backend(options.backend)
     # A long heartbeat interval: this measures idle sockets, not traffic.
-    server = common.Server(options.server, backend, OCPP_HEARTBEAT_INTERVAL=3600).start()
+    server = common.Server(options.server, backend, options.server_args.split(),
+                           OCPP_HEARTBEAT_INTERVAL=3600).start()
     try:
         result = asyncio.run(measure(server, options.stations, ramp_up, not options.no_deflate))
     finally:

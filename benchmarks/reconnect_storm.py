@@ -105,6 +105,8 @@ def main():
     parser.add_argument("--stations", type=int, default=5000)
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
     parser.add_argument("--backend", choices=["embedded", "services"], default="embedded")
+    parser.add_argument("--server-args", default="",
+                        help="passed to manage.py runcsms, e.g. '--workers 2' (services backend)")
     parser.add_argument(
         "--reconnect-min", type=float, default=0.5, help="stations reconnect after MIN..2*MIN seconds (0.5)"
     )
@@ -112,7 +114,8 @@ def main():
     options = parser.parse_args()
     common.raise_open_files_limit()
     backend = common.Backend(options.backend)
-    server = common.Server(options.server, backend, OCPP_HEARTBEAT_INTERVAL=3600).start()
+    server = common.Server(options.server, backend, options.server_args.split(),
+                           OCPP_HEARTBEAT_INTERVAL=3600).start()
     try:
         result = asyncio.run(storm(server, options.stations, options.reconnect_min, options.profile))
     finally:
