@@ -190,6 +190,20 @@ _ADAPTED = {"timestamp", "value", "signed_meter_value", "payload", "answer", "re
             "derivation", "last_news_at", "settle_due_at", "updated_at"}
 
 
+def _statement_cursor():
+    """A cursor for the statements below. On PostgreSQL it binds parameters on the server:
+    Django's default (client-side binding) quotes every parameter into the SQL text in Python,
+    a fifth of the hot path's CPU for a multi-row INSERT; the server also keeps the plans of
+    these few statements (psycopg prepares a statement after its fifth use). Logged and counted
+    like any Django cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
 def _adapt(field, value):
     return field.get_db_prep_save(value, connection) if field.name in _ADAPTED else value
 
@@ -212,7 +226,7 @@ def _compare_and_set(transaction, kept):
         condition += (" AND tariff_id = %s AND EXISTS (SELECT 1 FROM transactions_tariff"
                       " WHERE id = %s AND write_stamp = %s)")
         params += [tariff.pk, tariff.pk, tariff.write_stamp]
-    with connection.cursor() as cursor:
+    with _statement_cursor() as cursor:
         cursor.execute(f"UPDATE transactions_transaction SET {assignments}, write_stamp = %s"
                        f" WHERE {condition}", params)
         return cursor.rowcount == 1
@@ -227,7 +241,7 @@ def _insert_event(transaction, payload, answer):
     columns = ", ".join(field.column for field in _EVENT)
     placeholders = ", ".join(["%s"] * len(_EVENT))
     params = [_adapt(field, values[field.name]) for field in _EVENT]
-    with connection.cursor() as cursor:
+    with _statement_cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
             cursor.execute(f"INSERT INTO transactions_transactionevent ({columns}) VALUES"
                            f" ({placeholders}) RETURNING id", params)
@@ -253,7 +267,7 @@ def _insert_readings(station_pk, rows, transaction, evse_id, connector_id, event
     columns = ", ".join(field.column for field in _READING)
     one_row = "(" + ", ".join(["%s"] * len(_READING)) + ")"
     suffix = connection.ops.on_conflict_suffix_sql(_READING, ignore, None, None) if ignore else ""
-    with connection.cursor() as cursor:
+    with _statement_cursor() as cursor:
         cursor.execute(f"{connection.ops.insert_statement(on_conflict=ignore)}"
                        f" transactions_metervalue ({columns}) VALUES"
                        f" {', '.join([one_row] * len(rows))} {suffix}", params)

@@ -155,10 +155,19 @@ def power_readings(transaction, rows):
                          if row["timestamp"] == latest])
     if measured is None:
         return
-    row = SiteAllocation.objects.filter(transaction=transaction).only(
-        "pk", "site_id", "target", "measured", "raised_at").first()
-    if row is None:
+    # Every reading of every transaction asks this, and few transactions are in a site: one
+    # plain statement rather than an ORM query (whose building cost more than the lookup).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, site_id, target, measured, raised_at FROM"
+                       " smartcharging_siteallocation WHERE transaction_id = %s LIMIT 1",
+                       [transaction.pk])
+        found = cursor.fetchone()
+    if found is None:
         return
+    row = SiteAllocation(pk=found[0], site_id=found[1], target=found[2], measured=found[3],
+                         raised_at=found[4])
+    if isinstance(row.raised_at, str):  # SQLite's text, as the ORM would convert it
+        row.raised_at = connection.ops.convert_datetimefield_value(row.raised_at, None, connection)
     if row.raised_at is not None and _taken_before(latest, row.raised_at):
         # Taken before the station accepted its raise: the EV was held lower then, so the gap is
         # not power it leaves unused (counting it made every raise undo itself next round).
