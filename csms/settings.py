@@ -315,6 +315,9 @@ OCPP_DATABASE_THREADS = env_int(
 OCPP_INGEST_GROUP_COMMIT = env_bool("OCPP_INGEST_GROUP_COMMIT", True)
 # Most messages one group commit writes together.
 OCPP_INGEST_BATCH_MAX = env_int("OCPP_INGEST_BATCH_MAX", 500)
+# Group commits written at once per process (PostgreSQL; SQLite takes one writer), each on a
+# thread with its own database connection.
+OCPP_INGEST_WRITERS = env_int("OCPP_INGEST_WRITERS", 1)
 # Longest time (s) the API holds a request open waiting for a command's outcome.
 OCPP_COMMAND_MAX_WAIT = env_float("OCPP_COMMAND_MAX_WAIT", 60.0)
 # A command still queued (never sent) this many seconds after it was made ends `timeout` ("not

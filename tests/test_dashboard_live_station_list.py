@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from stations.models import Connector, Station
+from stations.models import Station
 from tests.browser_helpers import in_thread, wait_live
 
 pytestmark = pytest.mark.browser

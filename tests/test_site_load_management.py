@@ -4,7 +4,6 @@ maximum, the limit lowered, sessions ending, priorities and minimums, 1.6 and A-
 from tests.helpers import eventually
 from tests.site_helpers import (
     SiteLedger, add_member, allocation_of, create_site, live, quiet, start_session, stop_session,
-    wait_rounds,
 )
 from tests.transactions_helpers import new_token
 

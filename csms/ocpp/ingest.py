@@ -8,6 +8,10 @@ once its write is durable, and a thousand writes cost one commit instead of a th
 
 There is no timer: under light load a batch holds one job and adds no delay; under heavy load
 batches grow by themselves while the previous one commits (OCPP_INGEST_BATCH_MAX bounds them).
+Up to OCPP_INGEST_WRITERS batches are written at once on PostgreSQL (default 1): a writer thread
+spends much of a batch waiting for each statement's round trip and then for the GIL to come back
+to it; more writers overlap those waits, at the price of more threads taking turns on the GIL
+(measured: no gain once the process is CPU-bound, benchmarks/README.md).
 A job that raises makes its batch roll back; every job of it then runs again alone, in its own
 transaction, so one failing message fails only itself. Jobs must therefore change nothing outside
 the database until the commit: `transaction.on_commit` is where they update what the session
@@ -33,18 +37,19 @@ logger = logging.getLogger(__name__)
 
 
 class GroupCommit:
-    def __init__(self, executor, max_jobs):
+    def __init__(self, executor, max_jobs, writers=1):
         self.executor = executor
         self.max_jobs = max_jobs
+        self.writers = writers  # batches written at once (each on its own thread and connection)
         self.waiting = []  # (job, future), filled on the event loop
-        self.writing = False
+        self.writing = 0
 
     def submit(self, job):
         """Queue `job` for the next batch; await the returned future for its result."""
         future = asyncio.get_running_loop().create_future()
         self.waiting.append((job, future))
-        if not self.writing:
-            self.writing = True
+        if self.writing < self.writers:
+            self.writing += 1
             asyncio.get_running_loop().create_task(self._write_batches())
         return future
 
@@ -67,9 +72,9 @@ class GroupCommit:
                     else:
                         future.set_exception(value)
         finally:
-            self.writing = False
-            if self.waiting:  # submitted while the last batch was being resolved
-                self.writing = True
+            self.writing -= 1
+            if self.waiting and self.writing < self.writers:
+                self.writing += 1  # submitted while the last batch was being resolved
                 loop.create_task(self._write_batches())
 
 
@@ -107,10 +112,11 @@ def writer():
         if connection.vendor == "sqlite":
             # SQLite takes one writer at a time: the sessions' own (single) thread writes the
             # batches too, so they never wait on each other's lock.
-            executor = sessiondb.session_executor()
+            executor, writers = sessiondb.session_executor(), 1
         else:
-            executor = ThreadPoolExecutor(1, "ocpp-ingest")
-        _writer = GroupCommit(executor, settings.OCPP_INGEST_BATCH_MAX)
+            writers = settings.OCPP_INGEST_WRITERS
+            executor = ThreadPoolExecutor(writers, "ocpp-ingest")
+        _writer = GroupCommit(executor, settings.OCPP_INGEST_BATCH_MAX, writers)
     return _writer
 
 
