@@ -102,15 +102,10 @@ def _may_come_next(payload):
 
 def _fold_event(session, payload, rows):
     """A 2.0.1 Updated that comes next: the fold continued, the event and its readings stored."""
-    transaction_id = payload["transactionInfo"]["transactionId"]
-    kept = _kept(session, transaction_id)
-    if kept is None:
+    folded = _continued(session, payload["transactionInfo"]["transactionId"], rows, payload)
+    if folded is None:
         return FALLBACK
-    transaction = copy.copy(kept)
-    before = placement(transaction)
-    heard_from(transaction)
-    if not continue_fold(transaction, rows, payload) or not _compare_and_set(transaction, kept):
-        return FALLBACK
+    transaction, before = folded
     answer = transaction_event_answer(transaction, None)
     event_id = _insert_event(transaction, payload, answer)
     evse = payload.get("evse") or {}
@@ -122,14 +117,10 @@ def _fold_event(session, payload, rows):
 
 def _fold_readings_16(session, transaction_id, connector_id, rows):
     """A 1.6 MeterValues of a running transaction, after everything stored: folded and stored."""
-    kept = _kept(session, transaction_id)
-    if kept is None:
+    folded = _continued(session, transaction_id, rows)
+    if folded is None:
         return FALLBACK
-    transaction = copy.copy(kept)
-    before = placement(transaction)
-    heard_from(transaction)
-    if not continue_fold(transaction, rows) or not _compare_and_set(transaction, kept):
-        return FALLBACK
+    transaction, before = folded
     _insert_readings(session.station_pk, rows, transaction, None, connector_id, None)
     _announce(session, transaction, before, rows, None, connector_id)
     return {}
@@ -142,6 +133,20 @@ def _store_readings(station_pk, rows, evse_id=None, connector_id=None):
         meter_values_stored.send(sender=MeterValue, station_pk=station_pk, transaction=None,
                                  evse_id=evse_id, connector_id=connector_id, rows=rows)
     return {}
+
+
+def _continued(session, transaction_id, rows, payload=None):
+    """The kept transaction's fold continued on a copy and written by compare-and-set:
+    (the new transaction, its placement before), or None with nothing written."""
+    kept = _kept(session, transaction_id)
+    if kept is None:
+        return None
+    transaction = copy.copy(kept)
+    before = placement(transaction)
+    heard_from(transaction)
+    if not continue_fold(transaction, rows, payload) or not _compare_and_set(transaction, kept):
+        return None
+    return transaction, before
 
 
 def _kept(session, transaction_id):
