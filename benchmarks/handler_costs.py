@@ -1,6 +1,7 @@
-"""What each kind of station message costs the CSMS once it is parsed: the domain handler alone
-(database included), called directly in this process, no WebSocket. Prints CPU ms, wall ms and
-queries per message for the realistic mix, so a change to a handler can be weighed on its own.
+"""What each kind of station message costs the CSMS once it is parsed: its registered handler
+(database included, group commit and all: csms/ocpp/inline.py), in this process, no WebSocket.
+Prints CPU ms, wall ms and queries per message for the realistic mix, so a change to a handler
+can be weighed on its own (OCPP_INGEST_GROUP_COMMIT=false: the one-message path, for comparison).
 
 Usage: .venv/bin/python benchmarks/handler_costs.py [--backend services|embedded] [--sessions 50]
 """
@@ -48,54 +49,72 @@ def measure(costs, name, function, *args):
     LAST_QUERIES[name] = [query["sql"] for query in queries.captured_queries]
 
 
-def session_201(costs, station, start, updates):
-    from stations import actions as stations
-    from transactions import actions
+def session_for(station):
+    from csms.ocpp.session import StationSession
 
+    return StationSession(identity=station.identity, ocpp_version=station.ocpp_version,
+                          connection_id="costs", station_pk=station.pk,
+                          registration_status="Accepted")
+
+
+def handle(costs, name, session, action, payload, answers=None):
+    """One message through its registered handler (csms/ocpp/inline.py: the group commit and
+    the session pool run it on this thread, so its queries are counted here)."""
+    from csms.ocpp import inline
+
+    def call():
+        answer = inline.handle(session, action, payload)
+        if answers is not None:
+            answers.append(answer)
+
+    measure(costs, name, call)
+
+
+def session_201(costs, station, start, updates):
     transaction_id = f"tx-{uuid.uuid4().hex[:10]}"
     token = {"idToken": f"RFID{uuid.uuid4().hex[:8].upper()}", "type": "ISO14443"}
-    measure(costs, "StatusNotification (connector first seen)", stations.record_connector_status,
-            station.pk, 1, 1, "Occupied")
-    measure(costs, "Authorize", actions.authorize_request, station.pk, "2.0.1", token["idToken"],
-            token["type"])
+    session = session_for(station)
+    status = {"timestamp": at(start, 0), "connectorStatus": "Occupied", "evseId": 1,
+              "connectorId": 1}
+    handle(costs, "StatusNotification (connector first seen)", session, "StatusNotification",
+           status)
+    handle(costs, "Authorize", session, "Authorize", {"idToken": token})
     base = {"transactionInfo": {"transactionId": transaction_id, "chargingState": "Charging"},
             "evse": {"id": 1, "connectorId": 1}}
-    measure(costs, "TransactionEvent Started", actions.record_transaction_event, station.pk, {
+    handle(costs, "TransactionEvent Started", session, "TransactionEvent", {
         **base, "eventType": "Started", "timestamp": at(start, 0), "triggerReason": "Authorized",
         "seqNo": 0, "idToken": token, "meterValue": meter(start, 0, 1000, "Transaction.Begin")})
     for seq_no in range(1, updates + 1):
-        measure(costs, "TransactionEvent Updated", actions.record_transaction_event, station.pk, {
+        handle(costs, "TransactionEvent Updated", session, "TransactionEvent", {
             "transactionInfo": {"transactionId": transaction_id}, "eventType": "Updated",
             "timestamp": at(start, 10 * seq_no), "triggerReason": "MeterValuePeriodic",
             "seqNo": seq_no, "meterValue": meter(start, 10 * seq_no, 1000 + 20 * seq_no)})
-    measure(costs, "TransactionEvent Ended", actions.record_transaction_event, station.pk, {
+    handle(costs, "TransactionEvent Ended", session, "TransactionEvent", {
         "transactionInfo": {"transactionId": transaction_id, "stoppedReason": "Local"},
         "eventType": "Ended", "timestamp": at(start, 10 * updates + 10),
         "triggerReason": "StopAuthorized", "seqNo": updates + 1, "idToken": token,
         "meterValue": meter(start, 10 * updates + 10, 1000 + 20 * updates, "Transaction.End")})
-    measure(costs, "StatusNotification", stations.record_connector_status, station.pk, 1, 1,
-            "Available")
+    handle(costs, "StatusNotification", session, "StatusNotification",
+           {**status, "timestamp": at(start, 10 * updates + 20), "connectorStatus": "Available"})
 
 
 def session_16(costs, station, start, updates):
-    from transactions import actions
-
     id_tag = f"TAG{uuid.uuid4().hex[:8].upper()}"
-    measure(costs, "Authorize (1.6)", actions.authorize_request, station.pk, "1.6", id_tag)
-    answer = {}
-
-    def start_transaction():
-        answer.update(actions.start_transaction_16(station.pk, {
-            "connectorId": 1, "idTag": id_tag, "meterStart": 1000, "timestamp": at(start, 0)}))
-
-    measure(costs, "StartTransaction (1.6)", start_transaction)
-    transaction_id = answer["transactionId"]
+    session = session_for(station)
+    handle(costs, "Authorize (1.6)", session, "Authorize", {"idTag": id_tag})
+    answers = []
+    handle(costs, "StartTransaction (1.6)", session, "StartTransaction", {
+        "connectorId": 1, "idTag": id_tag, "meterStart": 1000, "timestamp": at(start, 0)},
+        answers)
+    transaction_id = answers[0]["transactionId"]
     for index in range(1, updates + 1):
-        measure(costs, "MeterValues (1.6, in a transaction)", actions.record_meter_values_16,
-                station.pk, 1, [{"timestamp": at(start, 10 * index), "sampledValue": [
+        handle(costs, "MeterValues (1.6, in a transaction)", session, "MeterValues", {
+            "connectorId": 1, "transactionId": transaction_id, "meterValue": [
+                {"timestamp": at(start, 10 * index), "sampledValue": [
                     {"value": str(1000 + 20 * index), "measurand": "Energy.Active.Import.Register",
-                     "unit": "Wh"}]}], transaction_id)
-    measure(costs, "StopTransaction (1.6)", actions.stop_transaction_16, station.pk, {
+                     "unit": "Wh"},
+                    {"value": str(7200 + index), "measurand": "Power.Active.Import", "unit": "W"}]}]})
+    handle(costs, "StopTransaction (1.6)", session, "StopTransaction", {
         "transactionId": transaction_id, "idTag": id_tag, "meterStop": 1000 + 20 * updates,
         "timestamp": at(start, 10 * updates + 10), "reason": "Local"})
 
@@ -142,7 +161,8 @@ def main():
         f"machine: {common.machine()}; load average at end {common.load_average()}",
         f"backend: {backend.describe()}; {options.sessions} sessions per version, "
         f"{options.updates} meter events each; handlers called in-process (no WebSocket, "
-        "no schema validation, no message log)",
+        "no schema validation, no message log; group commit "
+        f"{'on' if os.environ.get('OCPP_INGEST_GROUP_COMMIT', 'true') != 'false' else 'off'})",
         "",
         "| message | calls | CPU ms (median) | CPU ms (p90) | wall ms (median) | queries |",
         "|---|---:|---:|---:|---:|---:|",
@@ -154,7 +174,8 @@ def main():
             f"{cpu[int(0.9 * (len(cpu) - 1))]:.2f} | "
             f"{statistics.median(sample[1] for sample in samples):.2f} | "
             f"{statistics.median(sample[2] for sample in samples):.0f} |")
-    common.record(f"handler_costs-{options.backend}", lines)
+    off = "-one-message-path" if os.environ.get("OCPP_INGEST_GROUP_COMMIT") == "false" else ""
+    common.record(f"handler_costs-{options.backend}{off}", lines)
     if options.sql:
         for name, queries in LAST_QUERIES.items():
             print(f"\n{name}:")
