@@ -19,7 +19,7 @@ POST_QUERY_BUDGET = 6
 
 
 @pytest.fixture
-def held_station(db):
+def held_station():
     """A station whose socket a (pretend) server process holds on a channel this test reads."""
     identity = f"CS-post-{uuid.uuid4().hex[:8]}"
     station = register_station(identity)
@@ -37,8 +37,8 @@ def held_station(db):
 
 
 @pytest.fixture
-def client(db):
-    # Its own user: a transactional test empties the database afterwards, the shared one too.
+def client():
+    # Its own user, so the budget counts a token lookup like any integrator's.
     from django.contrib.auth.models import User
     from rest_framework.authtoken.models import Token
 
@@ -48,7 +48,6 @@ def client(db):
     return api
 
 
-@pytest.mark.django_db(transaction=True)
 def test_command_post_stays_within_its_query_budget_and_nudges_the_holder(held_station, client):
     station, channel_name = held_station
     with CaptureQueriesContext(connection) as queries:
@@ -64,7 +63,6 @@ def test_command_post_stays_within_its_query_budget_and_nudges_the_holder(held_s
     assert nudge == {"type": "ocpp.command_ready"}
 
 
-@pytest.mark.django_db(transaction=True)
 def test_command_for_a_station_nobody_holds_is_offline_at_once(held_station, client):
     station, _ = held_station
     StationPresence.objects.filter(identity=station.identity).delete()
