@@ -166,7 +166,9 @@ def power_readings(transaction, rows):
         return
     row = SiteAllocation(pk=found[0], site_id=found[1], target=found[2], measured=found[3],
                          raised_at=found[4])
-    if isinstance(row.raised_at, str):  # SQLite's text, as the ORM would convert it
+    if row.raised_at is not None and (isinstance(row.raised_at, str)
+                                      or timezone.is_naive(row.raised_at)):
+        # SQLite gives its text or a naive datetime: converted as the ORM would (aware, UTC).
         row.raised_at = connection.ops.convert_datetimefield_value(row.raised_at, None, connection)
     if row.raised_at is not None and _taken_before(latest, row.raised_at):
         # Taken before the station accepted its raise: the EV was held lower then, so the gap is
