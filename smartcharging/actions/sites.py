@@ -156,20 +156,13 @@ def power_readings(transaction, rows):
     if measured is None:
         return
     # Every reading of every transaction asks this, and few transactions are in a site: one
-    # plain statement rather than an ORM query (whose building cost more than the lookup).
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id, site_id, target, measured, raised_at FROM"
-                       " smartcharging_siteallocation WHERE transaction_id = %s LIMIT 1",
-                       [transaction.pk])
-        found = cursor.fetchone()
-    if found is None:
+    # plain statement rather than an ORM query (whose building cost more than the lookup); raw()
+    # still converts the columns as the ORM does (SQLite's datetimes made aware).
+    row = next(iter(SiteAllocation.objects.raw(
+        "SELECT id, site_id, target, measured, raised_at FROM smartcharging_siteallocation"
+        " WHERE transaction_id = %s LIMIT 1", [transaction.pk])), None)
+    if row is None:
         return
-    row = SiteAllocation(pk=found[0], site_id=found[1], target=found[2], measured=found[3],
-                         raised_at=found[4])
-    if row.raised_at is not None and (isinstance(row.raised_at, str)
-                                      or timezone.is_naive(row.raised_at)):
-        # SQLite gives its text or a naive datetime: converted as the ORM would (aware, UTC).
-        row.raised_at = connection.ops.convert_datetimefield_value(row.raised_at, None, connection)
     if row.raised_at is not None and _taken_before(latest, row.raised_at):
         # Taken before the station accepted its raise: the EV was held lower then, so the gap is
         # not power it leaves unused (counting it made every raise undo itself next round).
