@@ -15,6 +15,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -88,13 +89,19 @@ def write(options):
     for count, (station, payload) in enumerate(sessions(stations, per_station, start), 1):
         batch.append((station, payload))
         if len(batch) == 500 or count == per_station * len(stations):
-            # As the group commit does: many stations' events and readings in one transaction.
+            # As the group commit does: many stations' events and readings in one transaction,
+            # one INSERT for the events and one for the readings.
             with db_transaction.atomic():
+                writes = [(ingest.Reading(SimpleNamespace(station_pk=station["pk"]),
+                                          flatten(payload["meterValue"], "2.0.1"),
+                                          transaction_id=station["transaction_id"], event=payload,
+                                          evse_id=1, connector_id=1), station["row"], {})
+                          for station, payload in batch]
+                event_ids = ingest._insert_events(writes)
+                ingest._insert_readings([(job, row, event_id) for (job, row, _), event_id
+                                         in zip(writes, event_ids)])
                 for station, payload in batch:
                     answer = {}
-                    event_id = ingest._insert_event(station["row"], payload, answer)
-                    ingest._insert_readings(station["pk"], flatten(payload["meterValue"], "2.0.1"),
-                                            station["row"], 1, 1, event_id)
                     message_id = str(uuid.uuid4())
                     messagelog.record(station["identity"], "in",
                                       json.dumps([2, message_id, "TransactionEvent", payload]),

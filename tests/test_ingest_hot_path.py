@@ -142,3 +142,68 @@ def test_many_stations_at_once_are_written_in_shared_batches(dashboard, connect_
         row = Transaction.objects.get(transaction_id=transaction_id)
         assert row.energy_wh == Decimal("2000") and row.last_seq_no == 20 and row.event_count == 21
         assert row.last_event_at.isoformat().startswith(at(200)[:19])
+
+
+def test_a_batch_shares_its_statements_and_a_changed_row_steps_aside_alone():
+    """Readings of many stations in one batch: one compare-and-set, one event INSERT and one
+    readings INSERT for all of them (PostgreSQL; SQLite, one compare-and-set each). A row the
+    operator closed meanwhile fails its compare-and-set only: that job gets FALLBACK and writes
+    nothing, the others are stored."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from csms.ocpp import ingest as group_commit, inline
+    from csms.ocpp.session import StationSession
+    from stations.models import Station
+    from transactions import ingest
+
+    sessions, transaction_ids = [], []
+    for _ in range(6):
+        identity = f"CS-shared-{uuid.uuid4().hex[:8]}"
+        station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
+        session = StationSession(identity=identity, ocpp_version="2.0.1", connection_id="batch",
+                                 station_pk=station.pk, registration_status="Accepted")
+        transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
+        inline.handle(session, "TransactionEvent", event(
+            "Started", 0, 0, transaction_id, trigger="Authorized", charging_state="Charging",
+            meter_wh=0, evse=1))
+        inline.handle(session, "TransactionEvent", event("Updated", 1, 60, transaction_id,
+                                                         meter_wh=100))  # now kept
+        sessions.append(session)
+        transaction_ids.append(transaction_id)
+    closed = Transaction.objects.get(transaction_id=transaction_ids[2])
+    actions.close_transaction(closed.pk, "operator", "cable stuck")
+
+    jobs = [ingest.Reading(session, ingest.sampled_values(payload["meterValue"], "2.0.1"),
+                           transaction_id=transaction_id, event=payload, evse_id=1, connector_id=1)
+            for session, transaction_id in zip(sessions, transaction_ids)
+            for payload in [event("Updated", 2, 120, transaction_id, meter_wh=200, evse=1)]]
+    jobs.append(ingest.Reading(sessions[0], ingest.sampled_values(
+        [{"timestamp": at(130), "sampledValue": [{"value": 5, "measurand": "Voltage"}]}],
+        "2.0.1"), evse_id=0))  # readings of no transaction share the readings INSERT
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = group_commit.run_batch(jobs)
+    assert [ok for ok, _ in outcomes] == [True] * 7
+    answers = [answer for _, answer in outcomes]
+    assert answers[2] is ingest.FALLBACK and answers[:2] + answers[3:] == [{}] * 6
+    statements = [query["sql"] for query in queries.captured_queries]
+    updates = [sql for sql in statements if sql.startswith("UPDATE \"transactions_transaction\"")
+               or sql.startswith("UPDATE transactions_transaction")]
+    event_inserts = [sql for sql in statements if "INTO transactions_transactionevent" in sql]
+    reading_inserts = [sql for sql in statements if "transactions_metervalue" in sql
+                       and "INSERT" in sql]
+    shared = connection.vendor == "postgresql"
+    assert len(updates) == (1 if shared else 6)
+    assert len(event_inserts) == 1 and len(reading_inserts) == (1 if shared else 2)
+
+    for index, transaction_id in enumerate(transaction_ids):
+        row = Transaction.objects.get(transaction_id=transaction_id)
+        if index == 2:
+            assert row.state == "Ended" and row.event_count == 2 and row.events.count() == 2
+        else:
+            assert row.energy_wh == Decimal("200") and row.last_seq_no == 2
+            assert row.events.count() == 3 and row.meter_values.count() == 3
+            # the kept copy is the written row: the next reading continues from it
+            assert sessions[index].data[ingest.KEPT][transaction_id].write_stamp == row.write_stamp
+    assert MeterValue.objects.filter(station_id=sessions[0].station_pk,
+                                     transaction__isnull=True, measurand="Voltage").count() == 1
