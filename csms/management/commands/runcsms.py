@@ -116,3 +116,23 @@ class Command(BaseCommand):
             self.announce(host, port, tls_port)
         server.run(application, endpoints, ping_interval=settings.OCPP_PING_INTERVAL,
                    verbosity=verbosity, proxy_headers=proxy_headers)
+        leave_after_stop()
+
+
+def leave_after_stop():
+    """The server has stopped: write the frames still buffered for the message log, then exit
+    without waiting for the database threads. One of them may be handing a dashboard push to the
+    event loop that no longer runs, and would wait for it for ever: a worker asked to stop stayed
+    alive, orphaned, after its supervisor had gone."""
+    import os
+
+    from csms.ocpp import messagelog
+
+    try:
+        messagelog.flush()
+    except Exception:
+        logging.getLogger(__name__).exception("The message log's last frames were not written")
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
