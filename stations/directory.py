@@ -56,6 +56,10 @@ class StationsDirectory(StationDirectory):
         actions.mark_disconnected(session.station_pk)
         _announce_disconnected([(session.station_pk, session.identity)])
 
+    def disconnected_many(self, sessions):
+        actions.mark_many_disconnected([session.station_pk for session in sessions])
+        _announce_disconnected([(session.station_pk, session.identity) for session in sessions])
+
     def lost(self, identities):
         if actions.mark_lost(identities):
             _announce_disconnected(Station.objects.filter(identity__in=identities, online=False)

@@ -3,7 +3,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from . import lifecycle, outbound, presence
+from . import ingest, lifecycle, outbound, presence
 from .session import StationSession
 from .sessiondb import database_sync_to_async
 
@@ -37,6 +37,31 @@ class ClosedSession:
                 self.offline_marked = True
             lifecycle.directory().disconnected(session)
             self.was_live = False
+
+
+    @staticmethod
+    def write_together(closings):
+        """Closed sockets recorded together by the group commit (`csms.ocpp.ingest`): when a
+        reconnect storm closes thousands at once, a few set-based statements per batch instead
+        of several statements each, which queued every reconnecting station's admission behind
+        them. Only closings with no call outstanding come here, all steps still to do; nothing
+        on the instances changes, so after a failure `settle()` can still do each step."""
+        sessions = [closed.session for closed in closings]
+        live = presence.unregister_many([(session.identity, session.connection_id)
+                                         for session in sessions])
+        outbound.mark_many_offline(live)
+        lifecycle.directory().disconnected_many(
+            [session for session in sessions if session.identity in live])
+        return [None] * len(closings)
+
+
+async def settle(closed):
+    """Record a closed socket now: with the others closing at the same moment (group commit)
+    unless a call of it is outstanding. Raises what the database raised."""
+    if closed.command_id is None and closed.was_live is None:
+        await ingest.submit(closed)
+    else:
+        await database_sync_to_async(closed.settle)()
 
 
 async def settle_later(closed):

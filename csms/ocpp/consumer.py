@@ -24,7 +24,7 @@ from csms import logformat, metrics
 
 from . import layerwatch, lifecycle, messagelog, outbound, presence, runtime, schemas, transport
 from .admission import ADMISSION_TIMEOUT, gate as admission_gate
-from .closing import ClosedSession, settle_in_background
+from .closing import ClosedSession, settle as settle_closed, settle_in_background
 from .framing import (
     CALL, CALLERROR, CALLRESULT, SUBPROTOCOLS, UNKNOWN_MESSAGE_ID, Call, CallError, CallResult,
     OcppError, call_frame, error_frame, parse_frame, result_frame,
@@ -288,7 +288,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if closed is None:
             return
         try:
-            await database_sync_to_async(closed.settle)()
+            await settle_closed(closed)
         except Exception as error:
             if is_database_error(error):
                 metrics.database_error("session_close")

@@ -33,6 +33,12 @@ class StationDirectory:
     def disconnected(self, session):
         pass
 
+    def disconnected_many(self, sessions):
+        """disconnected() for sockets that closed at once (a reconnect storm); subclasses may
+        record them together."""
+        for session in sessions:
+            self.disconnected(session)
+
     def lost(self, identities):
         """The sweep dropped these stations' presences with their dead server process: mark
         them disconnected, unless a socket holds them again meanwhile."""

@@ -263,6 +263,17 @@ def mark_offline(identity):
     )
 
 
+def mark_many_offline(identities):
+    """mark_offline() for stations whose sockets closed at once: one query finds their queued
+    commands (rarely any)."""
+    if not identities:
+        return 0
+    return _finish_many(
+        Command.objects.filter(identity__in=list(identities), status=Status.QUEUED),
+        Status.OFFLINE, "Station disconnected before the call was sent",
+    )
+
+
 def sweep():
     """Settle what no live consumer will settle, and nudge what may have been missed."""
     with transaction.atomic():

@@ -11,7 +11,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from csms import metrics
@@ -159,6 +159,23 @@ def unregister(identity, connection_id):
         identity=identity, connection_id=connection_id
     ).delete()
     return bool(deleted)
+
+
+def unregister_many(sockets):
+    """unregister() for many (identity, connection_id) at once: one DELETE ... RETURNING.
+    Returns the identities whose presence was still their socket's (now removed). A connection
+    id is one socket's, so matching both lists matches exactly the pairs given."""
+    if not sockets:
+        return set()
+    table = StationPresence._meta.db_table
+    identities = [identity for identity, _ in sockets]
+    connection_ids = [connection_id for _, connection_id in sockets]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE identity IN ({', '.join(['%s'] * len(sockets))})"
+            f" AND connection_id IN ({', '.join(['%s'] * len(sockets))}) RETURNING identity",
+            identities + connection_ids)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def lookup(identity):

@@ -66,6 +66,13 @@ def mark_disconnected(station_pk):
     publish_station(station_pk)
 
 
+def mark_many_disconnected(station_pks):
+    Station.objects.filter(pk__in=station_pks).update(online=False,
+                                                      connection_changed_at=timezone.now())
+    for station_pk in station_pks:
+        publish_station(station_pk)  # gathered into one push in the server
+
+
 def mark_lost(identities):
     """Stations whose server process died holding their sockets: disconnected, unless one of
     them has connected again since (its new presence row is checked in the same UPDATE)."""
