@@ -262,13 +262,8 @@ def convert_to_partitioned(schema_editor, table, column, ahead_days=7):
     old = f"{table}_unpartitioned"
     today = utc_day(timezone.now())
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
-        cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(old)}")
-        indexes, constraints, primary_key = _definitions(cursor, old)
-        cursor.execute(
-            f"CREATE TABLE {quote(table)} (LIKE {quote(old)} INCLUDING DEFAULTS INCLUDING "
-            f"CONSTRAINTS INCLUDING IDENTITY INCLUDING STORAGE INCLUDING COMPRESSION) "
-            f"PARTITION BY RANGE ({quote(column)})")
+        indexes, constraints, primary_key = _recreate_empty(
+            cursor, table, old, f" PARTITION BY RANGE ({quote(column)})")
         cursor.execute(f"CREATE TABLE {quote(default_partition(table))} "
                        f"PARTITION OF {quote(table)} DEFAULT")
         cursor.execute(
@@ -292,12 +287,19 @@ def convert_to_plain(schema_editor, table, column):
         return
     old = f"{table}_partitioned"
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
-        cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(old)}")
-        indexes, constraints, primary_key = _definitions(cursor, old)
-        cursor.execute(
-            f"CREATE TABLE {quote(table)} (LIKE {quote(old)} INCLUDING DEFAULTS INCLUDING "
-            f"CONSTRAINTS INCLUDING IDENTITY INCLUDING STORAGE INCLUDING COMPRESSION)")
+        indexes, constraints, primary_key = _recreate_empty(cursor, table, old)
         cursor.execute(f"INSERT INTO {quote(table)} SELECT * FROM {quote(old)}")
         cursor.execute(f"DROP TABLE {quote(old)}")  # its partitions with it
         _rebuild(cursor, table, primary_key, ["id"], indexes, constraints)
+
+
+def _recreate_empty(cursor, table, old, partitioning=""):
+    """Lock `table`, rename it to `old` and create an empty `table` like it (with `partitioning`
+    appended, if any); returns the old table's (indexes, constraints, primary key) to rebuild."""
+    cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
+    cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(old)}")
+    definitions = _definitions(cursor, old)
+    cursor.execute(
+        f"CREATE TABLE {quote(table)} (LIKE {quote(old)} INCLUDING DEFAULTS INCLUDING "
+        f"CONSTRAINTS INCLUDING IDENTITY INCLUDING STORAGE INCLUDING COMPRESSION){partitioning}")
+    return definitions
