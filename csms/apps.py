@@ -10,8 +10,11 @@ class CsmsConfig(AppConfig):
 
         from . import roles
         from .audit import receivers as audit_receivers
-        from .webhooks import receivers  # noqa: F401  (turns domain signals into webhook events)
+        from .ocpp import ingest
+        from .webhooks import delivery, receivers  # noqa: F401  (receivers: domain signals to webhook events)
 
         audit_receivers.connect()
+        if delivery.one_subscription_lookup not in ingest.batch_scopes:
+            ingest.batch_scopes.append(delivery.one_subscription_lookup)
         # The role groups get the permissions of every model, those added later too.
         post_migrate.connect(roles.sync_group_permissions, dispatch_uid="csms-role-permissions")

@@ -146,7 +146,8 @@ def test_many_stations_at_once_are_written_in_shared_batches(dashboard, connect_
 
 def test_a_batch_shares_its_statements_and_a_changed_row_steps_aside_alone():
     """Readings of many stations in one batch: one compare-and-set, one event INSERT and one
-    readings INSERT for all of them (PostgreSQL; SQLite, one compare-and-set each). A row the
+    readings INSERT for all of them (PostgreSQL; SQLite, one compare-and-set each), and one read
+    of the webhook subscriptions for all their events. A row the
     operator closed meanwhile fails its compare-and-set only: that job gets FALLBACK and writes
     nothing, the others are stored."""
     from django.db import connection
@@ -195,6 +196,8 @@ def test_a_batch_shares_its_statements_and_a_changed_row_steps_aside_alone():
     shared = connection.vendor == "postgresql"
     assert len(updates) == (1 if shared else 6)
     assert len(event_inserts) == 1 and len(reading_inserts) == (1 if shared else 2)
+    # Six transaction.updated webhook events after the COMMIT, one read of the subscriptions.
+    assert len([sql for sql in statements if "webhooksubscription" in sql]) == 1
 
     for index, transaction_id in enumerate(transaction_ids):
         row = Transaction.objects.get(transaction_id=transaction_id)

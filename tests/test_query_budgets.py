@@ -21,7 +21,8 @@ from transactions.models import IdToken
 # shared with every other station's of the same batch, and so are the compare-and-set, the event
 # INSERT and the readings INSERT (one statement each for the whole batch on PostgreSQL,
 # tests/test_ingest_hot_path.py): alone, an Updated costs those 3 and BEGIN/COMMIT, plus the
-# site-membership check of its readings and the webhook subscriptions' lookup after the commit.
+# site-membership check of its readings and the webhook subscriptions' lookup after the commit
+# (in a batch, that lookup too is one for all: csms.ocpp.ingest.batch_scopes).
 BUDGETS = {
     ("2.0.1", "BootNotification"): 9,
     ("2.0.1", "Heartbeat"): 0,

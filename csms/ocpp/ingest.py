@@ -26,8 +26,13 @@ round trips, not a few per message.
 Jobs of one station never share a batch out of order: a consumer handles one frame at a time,
 so a station has at most one job queued. A slow job delays the others of its batch, so only
 bounded work belongs here (a few statements, no waiting on other services); anything else stays
-on the sessions' thread pool (`sessiondb.SessionDatabaseCall`)."""
+on the sessions' thread pool (`sessiondb.SessionDatabaseCall`).
+
+Other layers may share work across a batch through `batch_scopes`: context managers every batch
+runs inside, its transaction and its after-commit callbacks included (the webhooks read the
+active subscriptions once per batch, not once per message)."""
 import asyncio
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -88,23 +93,30 @@ def run_batch(jobs):
     Returns [(ok, result or exception)] in the jobs' order."""
     sessiondb.drop_dead_connections(settings.DATABASE_IDLE_CHECK_SECONDS)
     try:
-        if len(jobs) > 1:
-            try:
-                with transaction.atomic():
-                    return [(True, result) for result in _run_together(jobs)]
-            except Exception as error:
-                logger.info("A batch of %d writes rolled back (%s); writing each alone",
-                            len(jobs), error)
-        outcomes = []
-        for job in jobs:
-            try:
-                with transaction.atomic():
-                    outcomes.append((True, _run_together([job])[0]))
-            except Exception as error:
-                outcomes.append((False, error))
-        return outcomes
+        with contextlib.ExitStack() as scopes:
+            for scope in batch_scopes:
+                scopes.enter_context(scope())
+            return _run_batch(jobs)
     finally:
         sessiondb.drop_broken_connections()
+
+
+def _run_batch(jobs):
+    if len(jobs) > 1:
+        try:
+            with transaction.atomic():
+                return [(True, result) for result in _run_together(jobs)]
+        except Exception as error:
+            logger.info("A batch of %d writes rolled back (%s); writing each alone",
+                        len(jobs), error)
+    outcomes = []
+    for job in jobs:
+        try:
+            with transaction.atomic():
+                outcomes.append((True, _run_together([job])[0]))
+        except Exception as error:
+            outcomes.append((False, error))
+    return outcomes
 
 
 def _run_together(jobs):
@@ -124,6 +136,9 @@ def _run_together(jobs):
             results[index] = result
     return results
 
+
+# Context-manager factories (no arguments) every batch runs inside; registered at app start.
+batch_scopes = []
 
 _writer = None
 

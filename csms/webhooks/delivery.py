@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
@@ -50,11 +51,40 @@ def _record_safely(event_type, build_data):
         logger.exception("webhook event %s not recorded", event_type)
 
 
+_batch = threading.local()
+
+
+@contextmanager
+def one_subscription_lookup():
+    """Within it, this thread's events read the active subscriptions once. A group commit's
+    after-commit callbacks all run right after the same COMMIT, so its hundreds of events
+    share one read instead of one query each (`csms.ocpp.ingest.batch_scopes`)."""
+    if getattr(_batch, "open", False):
+        yield
+        return
+    _batch.open, _batch.subscriptions = True, None
+    try:
+        yield
+    finally:
+        _batch.open, _batch.subscriptions = False, None
+
+
+def _active_subscriptions():
+    """(pk, event_types) of every active subscription: read once per batch inside
+    one_subscription_lookup(), else on each call."""
+    if getattr(_batch, "open", False) and _batch.subscriptions is not None:
+        return _batch.subscriptions
+    subscriptions = list(WebhookSubscription.objects.filter(active=True)
+                         .values_list("pk", "event_types"))
+    if getattr(_batch, "open", False):
+        _batch.subscriptions = subscriptions
+    return subscriptions
+
+
 def record(event_type, build_data):
     """Write one pending delivery per active subscription to `event_type` and dispatch them.
     Returns the deliveries (none when nobody subscribes or there is no data)."""
-    subscription_pks = [pk for pk, types in WebhookSubscription.objects.filter(active=True)
-                        .values_list("pk", "event_types") if event_type in (types or [])]
+    subscription_pks = [pk for pk, types in _active_subscriptions() if event_type in (types or [])]
     if not subscription_pks:
         return []
     data = build_data()
