@@ -123,6 +123,8 @@ def test_editor_adds_rows_and_shows_every_reason(page, connect_station, identity
     connect_station(identity, "2.0.1")
     page.goto(f"/stations/{identity}/")
     page.click("#new-profile")
+    # The click navigates; the editor's buttons work once its deferred script has run.
+    page.wait_for_selector('#profile-form[data-ready="true"]', state="attached")
     expect(page.locator("#period-rows tbody tr")).to_have_count(3)
     page.click("#add-period")
     rows = page.locator("#period-rows tbody tr")

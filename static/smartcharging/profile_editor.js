@@ -117,4 +117,5 @@
     });
   }
   renumberAll();
+  form.dataset.ready = "true";  // the buttons work from here on (tests wait for it)
 })();
