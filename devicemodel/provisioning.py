@@ -14,9 +14,10 @@ from stations import actions as station_actions
 from stations import commands as station_commands
 from stations.models import Station
 from stations.signals import station_booted
+from stations.standing import asked_at_boot, may_have
 
 from . import actions, commands
-from .models import ProvisioningPolicy, ProvisioningRun, Report
+from .models import ProvisioningPolicy, ProvisioningRun, Report, VariableAttribute
 
 logger = logging.getLogger(__name__)
 SOURCE = "provisioning"
@@ -24,10 +25,22 @@ SOURCE = "provisioning"
 REBOOT_GRACE = timedelta(seconds=60)
 
 
+@asked_at_boot("values_awaiting_reboot")
+def _values_awaiting_reboot(station_pk):
+    return VariableAttribute.objects.filter(variable__station_id=station_pk, reboot_required=True)
+
+
+@asked_at_boot("provisioning_policies")
+def _provisioning_policies(station_pk):
+    return ProvisioningPolicy.objects.filter(enabled=True)  # whichever station
+
+
 @receiver(station_booted)
 def on_station_booted(sender, station, ocpp_version, registration_status, first_boot, **kwargs):
-    actions.clear_reboot_flags(station.pk)
-    if registration_status == Station.RegistrationStatus.REJECTED:
+    if may_have(station, "values_awaiting_reboot"):
+        actions.clear_reboot_flags(station.pk)
+    if (registration_status == Station.RegistrationStatus.REJECTED
+            or not may_have(station, "provisioning_policies")):
         return
     policies = [policy for policy in ProvisioningPolicy.objects.filter(enabled=True)
                 if policy.applies_to(station, ocpp_version)]

@@ -3,10 +3,12 @@ from django.dispatch import receiver
 
 from csms.ocpp.signals import command_finished
 from stations.signals import station_booted
+from stations.standing import asked_at_boot, may_have
 from transactions.signals import meter_values_stored, transaction_changed
 
 from . import actions
 from .actions import remote_start_profiles, restore
+from .models import ChargingProfile, SiteMember
 from .signals import ev_charging_needs_received
 
 # A remote start's answer settles the TxProfile it carried, as SetChargingProfile's would (K05).
@@ -26,9 +28,18 @@ def apply_station_answer(sender, command, **kwargs):
         actions.settle_report_request(command)
 
 
+@asked_at_boot("profiles_to_restore")
+def _profiles_to_restore(station_pk):
+    # What restore.restorable() starts from, before its finer checks.
+    return ChargingProfile.objects.filter(
+        station_id=station_pk, reported=False,
+        state__in=[ChargingProfile.State.INSTALLED, ChargingProfile.State.ERROR])
+
+
 @receiver(station_booted, dispatch_uid="smartcharging.restore_profiles")
 def restore_profiles(sender, station, registration_status, **kwargs):
-    restore.station_booted(station, registration_status)
+    if may_have(station, "profiles_to_restore"):
+        restore.station_booted(station, registration_status)
 
 
 # --- central load management: what makes a site's round due ---------------------------------
@@ -48,9 +59,15 @@ def reallocate_on_power(sender, transaction, rows, **kwargs):
     actions.power_readings(transaction, rows)
 
 
+@asked_at_boot("site_membership")
+def _site_membership(station_pk):
+    return SiteMember.objects.filter(station_id=station_pk)
+
+
 @receiver(station_booted, dispatch_uid="smartcharging.site_member_booted")
 def refit_member_after_boot(sender, station, **kwargs):
-    actions.member_booted(station.pk)
+    if may_have(station, "site_membership"):
+        actions.member_booted(station.pk)
 
 
 @receiver(transaction_changed, dispatch_uid="smartcharging.link_remote_start_profile")

@@ -4,7 +4,7 @@ import logging
 from csms.ocpp.framing import OcppError
 from csms.ocpp.lifecycle import Admission, StationDirectory
 
-from . import actions, login, security_profiles
+from . import actions, login, security_profiles, standing
 from .actions import profile_upgrade
 from .models import Station
 from .signals import station_connected, station_disconnected
@@ -45,10 +45,12 @@ class StationsDirectory(StationDirectory):
         actions.mark_connected(session.station_pk, session.ocpp_version, session.remote_address)
         if not session.data.get("connected_announced"):  # a restored session is no reconnect
             session.data["connected_announced"] = True
+            # Receivers skip their own query when the app's question was answered no.
+            answers = standing.answers_at_connect(session.station_pk)
             # A failing receiver must not cost the station its connection.
             for receiver, result in station_connected.send_robust(
                     sender=Station, station_pk=session.station_pk, identity=session.identity,
-                    ocpp_version=session.ocpp_version):
+                    ocpp_version=session.ocpp_version, standing=answers):
                 if isinstance(result, Exception):
                     logger.error("%s failed for %s", receiver, session.identity, exc_info=result)
 

@@ -4,9 +4,11 @@ from django.dispatch import receiver
 
 from csms.ocpp.signals import command_finished
 from stations.signals import connector_status_changed, station_booted, station_connected
+from stations.standing import asked_at_boot, asked_at_connect, may_have
 
 from . import actions, commands
 from .actions import transaction_status
+from .models import Transaction
 
 # Calls whose answer a row of this app waits for (Reservation, RemoteStart, LocalListUpdate).
 ANSWERED_ACTIONS = {
@@ -27,14 +29,22 @@ def apply_transaction_status(sender, command, **kwargs):
         transaction_status.settle_command(command)
 
 
+@asked_at_connect("running_transactions")
+@asked_at_boot("running_transactions")
+def _running_transactions(station_pk):
+    return Transaction.objects.filter(station_id=station_pk, state=Transaction.State.ACTIVE)
+
+
 @receiver(station_connected, dispatch_uid="transactions.ask_after_reconnect")
-def ask_after_reconnect(sender, station_pk, ocpp_version, **kwargs):
-    commands.ask_after_reconnect(station_pk, ocpp_version)
+def ask_after_reconnect(sender, station_pk, ocpp_version, standing=None, **kwargs):
+    if may_have(standing, "running_transactions"):
+        commands.ask_after_reconnect(station_pk, ocpp_version)
 
 
 @receiver(station_booted, dispatch_uid="transactions.station_rebooted")
 def close_after_reboot(sender, station, ocpp_version, **kwargs):
-    actions.station_rebooted(station.pk, station.identity, ocpp_version, station.boot_reason)
+    if may_have(station, "running_transactions"):
+        actions.station_rebooted(station.pk, station.identity, ocpp_version, station.boot_reason)
 
 
 @receiver(connector_status_changed, dispatch_uid="transactions.connector_available")

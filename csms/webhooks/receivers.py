@@ -12,11 +12,13 @@ from stations.signals import (
     alert_changed, connector_status_changed, firmware_update_changed, log_request_changed,
     station_connected, station_disconnected,
 )
+from stations.standing import asked_at_connect, may_have
 from transactions.models import Transaction
 from transactions.signals import meter_values_stored, transaction_changed
 
 from . import tasks  # noqa: F401  (registers the tasks wherever Django is set up)
 from .delivery import emit
+from .models import WebhookSubscription
 
 ALERT_EVENTS = {"raised": "alert.raised", "cleared": "alert.cleared"}
 READING_FIELDS = ("timestamp", "measurand", "phase", "location", "context", "value", "base_unit")
@@ -27,8 +29,15 @@ def _identity(station_pk):
     return Station.objects.filter(pk=station_pk).values_list("identity", flat=True).first()
 
 
+@asked_at_connect("webhook_subscriptions")
+def _webhook_subscriptions(station_pk):
+    return WebhookSubscription.objects.filter(active=True)  # whichever station
+
+
 @receiver(station_connected, dispatch_uid="webhooks.station_online")
-def _station_online(sender, station_pk, identity, ocpp_version, **kwargs):
+def _station_online(sender, station_pk, identity, ocpp_version, standing=None, **kwargs):
+    if not may_have(standing, "webhook_subscriptions"):
+        return
     emit("station.online", lambda: {"station": identity, "ocpp_version": ocpp_version})
 
 

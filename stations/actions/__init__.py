@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from csms.models import StationPresence
 from csms.ocpp import bridge, runtime
 
+from .. import standing
 from ..models import Connector, Evse, Station
 from ..signals import connector_status_changed, station_booted
 
@@ -95,7 +96,8 @@ def touch(station_pk):
 
 def record_boot(station_pk, charging_station, reason, ocpp_version=""):
     """Store what the station says of itself; return (status, interval) for the answer."""
-    station = Station.objects.get(pk=station_pk)
+    # With the answers of every app's question (stations/standing.py) for the receivers below.
+    station = standing.station_at_boot(station_pk)
     first_boot = station.last_boot_at is None
     modem = charging_station.get("modem") or {}
     station.vendor_name = charging_station.get("vendorName", "")

@@ -15,6 +15,7 @@ from csms.ocpp.signals import command_finished
 from .. import live
 from ..models import Alert, Connector, Station
 from ..signals import alert_changed, connector_status_changed, station_booted, station_connected
+from ..standing import asked_at_boot, asked_at_connect, may_have
 
 logger = logging.getLogger(__name__)
 Kind, State = Alert.Kind, Alert.State
@@ -115,8 +116,17 @@ def acknowledge(alert, username):
 
 # --- event-driven kinds ------------------------------------------------------------------------
 
-def on_station_connected(sender, station_pk, **kwargs):
-    clear_alert(Kind.STATION_OFFLINE, station_pk)
+def _active(kind, station_pk):
+    return Alert.objects.filter(kind=kind, station_id=station_pk, subject="", state=State.ACTIVE)
+
+
+asked_at_connect("offline_alert")(lambda station_pk: _active(Kind.STATION_OFFLINE, station_pk))
+asked_at_boot("boot_rejected_alert")(lambda station_pk: _active(Kind.BOOT_REJECTED, station_pk))
+
+
+def on_station_connected(sender, station_pk, standing=None, **kwargs):
+    if may_have(standing, "offline_alert"):
+        clear_alert(Kind.STATION_OFFLINE, station_pk)
 
 
 def on_station_booted(sender, station, registration_status, **kwargs):
@@ -126,7 +136,8 @@ def on_station_booted(sender, station, registration_status, **kwargs):
                     message=f"BootNotification answered Rejected ({reason})",
                     details={"boot_reason": station.boot_reason,
                              "firmware_version": station.firmware_version})
-    elif registration_status == Station.RegistrationStatus.ACCEPTED:
+    elif (registration_status == Station.RegistrationStatus.ACCEPTED
+          and may_have(station, "boot_rejected_alert")):
         clear_alert(Kind.BOOT_REJECTED, station.pk)
 
 

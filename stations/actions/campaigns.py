@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ..models import CampaignTarget, FirmwareCampaign, FirmwareUpdate, Station
 from ..signals import firmware_update_changed, station_booted
+from ..standing import asked_at_boot, may_have
 
 logger = logging.getLogger(__name__)
 
@@ -348,9 +349,17 @@ def _on_firmware_update_changed(sender, update, **kwargs):
     apply_update_status(update)
 
 
+@asked_at_boot("campaign_turn")
+def _campaign_turn(station_pk):
+    return CampaignTarget.objects.filter(
+        station_id=station_pk, state=TargetState.WAITING, campaign__state=State.RUNNING)
+
+
 @receiver(station_booted, dispatch_uid="campaigns-station-booted")
 def _on_station_booted(sender, station, **kwargs):
     # A station back after being offline at its turn starts its update now, not at the next beat.
+    if not may_have(station, "campaign_turn"):
+        return
     campaign_pks = set(CampaignTarget.objects.filter(
         station=station, state=TargetState.WAITING, campaign__state=State.RUNNING,
     ).values_list("campaign_id", flat=True))

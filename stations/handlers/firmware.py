@@ -8,7 +8,9 @@ from csms.ocpp.router import router
 from csms.ocpp.signals import command_finished
 
 from ..actions import firmware as firmware_actions
+from ..models import FirmwareUpdate
 from ..signals import station_booted
+from ..standing import asked_at_boot, may_have
 
 FIRMWARE_ACTIONS = {"UpdateFirmware", "SignedUpdateFirmware", "PublishFirmware",
                     "UnpublishFirmware"}
@@ -44,6 +46,13 @@ def apply_firmware_answer(sender, command, **kwargs):
         firmware_actions.settle_command(command)
 
 
+@asked_at_boot("firmware_awaiting_boot")
+def _firmware_awaiting_boot(station_pk):
+    return FirmwareUpdate.objects.filter(station_id=station_pk,
+                                         status__in=firmware_actions.AWAITING_BOOT)
+
+
 @receiver(station_booted, dispatch_uid="stations.firmware_version_at_boot")
 def confirm_firmware_version(sender, station, **kwargs):
-    firmware_actions.confirm_version_at_boot(station)
+    if may_have(station, "firmware_awaiting_boot"):
+        firmware_actions.confirm_version_at_boot(station)
