@@ -16,6 +16,7 @@ from .models import Station
 
 AT_CONNECT = {}  # name -> build(station_pk_ref) -> QuerySet
 AT_BOOT = {}
+AT_STATUS_CHANGE = {}  # asked after each StatusNotification stored
 PREFIX = "waiting_"
 # The station pk in the query compiled once; questions may not depend on the time (their
 # constants are compiled in).
@@ -37,6 +38,16 @@ def asked_at_boot(name):
     booted Station instance the receivers get carries the answers."""
     def register(build):
         AT_BOOT[name] = build
+        _compiled.clear()
+        return build
+    return register
+
+
+def asked_at_status_change(name):
+    """Register `build(station_pk_ref)` as the question `name` asked after a StatusNotification
+    is stored (answered afresh for each one: a status is not a session's start)."""
+    def register(build):
+        AT_STATUS_CHANGE[name] = build
         _compiled.clear()
         return build
     return register
@@ -78,9 +89,18 @@ def station_at_boot(station_pk):
 
 def answers_at_connect(station_pk):
     """{name: bool} for every connect question (one query)."""
-    if not AT_CONNECT:
+    return _answers(AT_CONNECT, station_pk)
+
+
+def answers_at_status_change(station_pk):
+    """{name: bool} for every status-change question (one query)."""
+    return _answers(AT_STATUS_CHANGE, station_pk)
+
+
+def _answers(questions, station_pk):
+    if not questions:
         return {}
-    sql, params, pk_index = _query(AT_CONNECT, columns_only=True)
+    sql, params, pk_index = _query(questions, columns_only=True)
     with connection.cursor() as cursor:
         cursor.execute(sql, _params(params, pk_index, station_pk))
         row = cursor.fetchone()

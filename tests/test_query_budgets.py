@@ -24,13 +24,14 @@ from transactions.models import IdToken
 # tests/test_ingest_hot_path.py): alone, an Updated costs those 3 and BEGIN/COMMIT, plus the
 # site-membership check of its readings and the webhook subscriptions' lookup after the commit
 # (in a batch, that lookup too is one for all: csms.ocpp.ingest.batch_scopes). A boot loads the
-# station with every app's question answered (stations/standing.py) and saves it: the receivers
-# with nothing waiting for the station add nothing.
+# station with every app's question answered (stations/standing.py) and saves it, a status change
+# writes the connector and asks its questions at once: the receivers with nothing waiting for the
+# station add nothing.
 BUDGETS = {
     ("2.0.1", "BootNotification"): 2,
     ("2.0.1", "Heartbeat"): 0,
-    ("2.0.1", "StatusNotification", "first seen"): 16,
-    ("2.0.1", "StatusNotification", "known"): 3,
+    ("2.0.1", "StatusNotification", "first seen"): 15,
+    ("2.0.1", "StatusNotification", "known"): 2,
     ("2.0.1", "Authorize", "known token"): 1,
     ("2.0.1", "TransactionEvent", "Started"): 16,
     ("2.0.1", "TransactionEvent", "Updated, first of the session"): 8,

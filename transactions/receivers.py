@@ -4,7 +4,7 @@ from django.dispatch import receiver
 
 from csms.ocpp.signals import command_finished
 from stations.signals import connector_status_changed, station_booted, station_connected
-from stations.standing import asked_at_boot, asked_at_connect, may_have
+from stations.standing import asked_at_boot, asked_at_connect, asked_at_status_change, may_have
 
 from . import actions, commands
 from .actions import transaction_status
@@ -31,6 +31,7 @@ def apply_transaction_status(sender, command, **kwargs):
 
 @asked_at_connect("running_transactions")
 @asked_at_boot("running_transactions")
+@asked_at_status_change("running_transactions")
 def _running_transactions(station_pk):
     return Transaction.objects.filter(station_id=station_pk, state=Transaction.State.ACTIVE)
 
@@ -48,6 +49,7 @@ def close_after_reboot(sender, station, ocpp_version, **kwargs):
 
 
 @receiver(connector_status_changed, dispatch_uid="transactions.connector_available")
-def close_on_available(sender, station_pk, evse_id, connector_id, status, status_at, **kwargs):
-    if status == "Available":
+def close_on_available(sender, station_pk, evse_id, connector_id, status, status_at,
+                       standing=None, **kwargs):
+    if status == "Available" and may_have(standing, "running_transactions"):
         actions.connector_available(station_pk, evse_id, connector_id, status_at)

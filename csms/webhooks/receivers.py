@@ -12,7 +12,7 @@ from stations.signals import (
     alert_changed, connector_status_changed, firmware_update_changed, log_request_changed,
     station_connected, station_disconnected,
 )
-from stations.standing import asked_at_connect, may_have
+from stations.standing import asked_at_connect, asked_at_status_change, may_have
 from transactions.models import Transaction
 from transactions.signals import meter_values_stored, transaction_changed
 
@@ -30,6 +30,7 @@ def _identity(station_pk):
 
 
 @asked_at_connect("webhook_subscriptions")
+@asked_at_status_change("webhook_subscriptions")
 def _webhook_subscriptions(station_pk):
     return WebhookSubscription.objects.filter(active=True)  # whichever station
 
@@ -48,7 +49,9 @@ def _station_offline(sender, station_pk, identity, **kwargs):
 
 @receiver(connector_status_changed, dispatch_uid="webhooks.connector_status")
 def _connector_status(sender, station_pk, evse_id, connector_id, status, status_at=None,
-                      **kwargs):
+                      standing=None, **kwargs):
+    if not may_have(standing, "webhook_subscriptions"):
+        return
     emit("station.status_changed", lambda: {
         "station": _identity(station_pk), "evse_id": evse_id, "connector_id": connector_id,
         "status": status, "status_at": status_at})

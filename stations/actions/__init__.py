@@ -159,8 +159,10 @@ def record_connector_status(station_pk, evse_id, connector_id, status, timestamp
                 station_id=station_pk, evse=evse, connector_id=connector_id, defaults=fields
             )
         publish_station(station_pk)
+    # Receivers skip their own query when the app's question was answered no.
     connector_status_changed.send(sender=Connector, station_pk=station_pk, evse_id=evse_id,
-                                  connector_id=connector_id, status=status, status_at=status_at)
+                                  connector_id=connector_id, status=status, status_at=status_at,
+                                  standing=standing.answers_at_status_change(station_pk))
 
 
 def _parse_time(value):

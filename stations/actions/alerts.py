@@ -15,7 +15,7 @@ from csms.ocpp.signals import command_finished
 from .. import live
 from ..models import Alert, Connector, Station
 from ..signals import alert_changed, connector_status_changed, station_booted, station_connected
-from ..standing import asked_at_boot, asked_at_connect, may_have
+from ..standing import asked_at_boot, asked_at_connect, asked_at_status_change, may_have
 
 logger = logging.getLogger(__name__)
 Kind, State = Alert.Kind, Alert.State
@@ -122,6 +122,8 @@ def _active(kind, station_pk):
 
 asked_at_connect("offline_alert")(lambda station_pk: _active(Kind.STATION_OFFLINE, station_pk))
 asked_at_boot("boot_rejected_alert")(lambda station_pk: _active(Kind.BOOT_REJECTED, station_pk))
+asked_at_status_change("connector_faulted_alert")(lambda station_pk: Alert.objects.filter(
+    kind=Kind.CONNECTOR_FAULTED, station_id=station_pk, state=State.ACTIVE))  # any connector
 
 
 def on_station_connected(sender, station_pk, standing=None, **kwargs):
@@ -141,10 +143,12 @@ def on_station_booted(sender, station, registration_status, **kwargs):
         clear_alert(Kind.BOOT_REJECTED, station.pk)
 
 
-def on_connector_status_changed(sender, station_pk, evse_id, connector_id, status, **kwargs):
+def on_connector_status_changed(sender, station_pk, evse_id, connector_id, status, standing=None,
+                                **kwargs):
     subject = connector_subject(evse_id, connector_id)
     if status != "Faulted":
-        clear_alert(Kind.CONNECTOR_FAULTED, station_pk, subject)
+        if may_have(standing, "connector_faulted_alert"):
+            clear_alert(Kind.CONNECTOR_FAULTED, station_pk, subject)
         return
     connector = Connector.objects.filter(station_id=station_pk, connector_id=connector_id)
     connector = (connector.filter(evse__isnull=True) if evse_id is None
