@@ -1,6 +1,9 @@
 """The stations app's part in every OCPP session: admission, connection state and the boot gate."""
 import logging
 
+from django.db.models import OuterRef
+
+from csms.models import Command
 from csms.ocpp.framing import OcppError
 from csms.ocpp.lifecycle import Admission, StationDirectory
 
@@ -14,6 +17,11 @@ logger = logging.getLogger(__name__)
 # B02: a Pending station may answer what the CSMS asked of it (reports after GetBaseReport,
 # GetReport, GetMonitoringReport) besides booting again; everything else waits for Accepted.
 ALLOWED_WHILE_PENDING = {"BootNotification", "NotifyReport", "NotifyMonitoringReport"}
+
+
+@standing.asked_at_connect("commands_queued")
+def _commands_queued(station_pk):
+    return Command.objects.filter(identity=OuterRef("identity"), status=Command.Status.QUEUED)
 
 
 class StationsDirectory(StationDirectory):
@@ -53,6 +61,10 @@ class StationsDirectory(StationDirectory):
                     ocpp_version=session.ocpp_version, standing=answers):
                 if isinstance(result, Exception):
                     logger.error("%s failed for %s", receiver, session.identity, exc_info=result)
+            # Read after the presence was claimed: a command queued later is nudged to this
+            # socket (and the sweep nudges any left queued), so a no here loses nothing.
+            return standing.may_have(answers, "commands_queued")
+        return None
 
     def disconnected(self, session):
         actions.mark_disconnected(session.station_pk)

@@ -159,7 +159,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await self.accept(subprotocol)
         self.socket_accepted = True
         try:
-            previous = await database_sync_to_async(self.open_session)(directory)
+            previous, may_have_commands = await database_sync_to_async(self.open_session)(directory)
         except Exception as error:
             if not is_database_error(error):
                 raise
@@ -178,7 +178,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if silence:
             self.silence_timer = asyncio.get_running_loop().call_later(silence, self.on_silence)
         try:
-            await self.pump()
+            if may_have_commands:
+                await self.pump()
         except Exception:
             # Queued commands wait for the next nudge or answer; the socket is fine.
             logger.exception("Sending queued commands to %s failed", identity)
@@ -244,11 +245,13 @@ class OcppConsumer(AsyncWebsocketConsumer):
             logger.exception("%s: handling %s failed", self.identity_for_log, message["type"])
 
     def open_session(self, directory):
-        """Register the socket and mark the station connected: one trip to the database thread."""
+        """Register the socket and mark the station connected: one trip to the database thread.
+        Returns the previous holder, and whether the station may have queued commands (it has
+        none in nearly every connect: commands for an absent station end `offline` at once)."""
         previous = presence.register(self.session)
         presence.hold(self.session)
-        directory.connected(self.session)
-        return previous
+        may_have_commands = directory.connected(self.session) is not False
+        return previous, may_have_commands
 
     async def deny(self, admission):
         if DENIAL_EXTENSION in self.scope.get("extensions", {}):

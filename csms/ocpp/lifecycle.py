@@ -28,7 +28,10 @@ class StationDirectory:
         return Admission(True)
 
     def connected(self, session):
-        pass
+        """Record the socket's station connected. Return False only when the station surely has
+        no queued command (the consumer then skips its first look at the queue); anything else
+        and the consumer looks."""
+        return None
 
     def disconnected(self, session):
         pass
