@@ -24,33 +24,23 @@ _PK_PLACEHOLDER = -7_000_000_001
 _compiled = {}  # (questions' id, vendor) -> (sql, params, index of the pk in params)
 
 
-def asked_at_connect(name):
-    """Register `build(station_pk_ref)` as the question `name` asked when a station connects."""
-    def register(build):
-        AT_CONNECT[name] = build
-        _compiled.clear()
-        return build
-    return register
+def _asker(questions, doc):
+    def asked(name):
+        def register(build):
+            questions[name] = build
+            _compiled.clear()
+            return build
+        return register
+    asked.__doc__ = doc
+    return asked
 
 
-def asked_at_boot(name):
-    """Register `build(station_pk_ref)` as the question `name` asked when a station boots; the
-    booted Station instance the receivers get carries the answers."""
-    def register(build):
-        AT_BOOT[name] = build
-        _compiled.clear()
-        return build
-    return register
-
-
-def asked_at_status_change(name):
-    """Register `build(station_pk_ref)` as the question `name` asked after a StatusNotification
-    is stored (answered afresh for each one: a status is not a session's start)."""
-    def register(build):
-        AT_STATUS_CHANGE[name] = build
-        _compiled.clear()
-        return build
-    return register
+asked_at_connect = _asker(AT_CONNECT, """Register `build(station_pk_ref)` as the question `name`
+asked when a station connects (the answers go to station_connected's receivers).""")
+asked_at_boot = _asker(AT_BOOT, """Register `build(station_pk_ref)` as the question `name` asked
+when a station boots; the booted Station instance the receivers get carries the answers.""")
+asked_at_status_change = _asker(AT_STATUS_CHANGE, """Register `build(station_pk_ref)` as the
+question `name` asked after a StatusNotification is stored (answered afresh for each one).""")
 
 
 def _query(questions, columns_only):
