@@ -291,6 +291,11 @@ OCPP_MAX_FRAME_BYTES = env_int("OCPP_MAX_FRAME_BYTES", 1024 * 1024)
 # (their next boot is due then); Accepted ones may reconnect without booting and stay quiet
 # until their next Heartbeat: they are not timed. 0 = never. Default 30.
 OCPP_FIRST_MESSAGE_TIMEOUT = env_float("OCPP_FIRST_MESSAGE_TIMEOUT", 30.0)
+# Seconds an upgrade may take from its TCP connection to its admission; later it is refused 503
+# with Retry-After (the CSMS is overloaded, e.g. in a reconnect storm). Above the admission's own
+# database timeout (15 s), below autobahn's opening-handshake timeout (this + 5 s), which would
+# drop the connection unanswered.
+OCPP_UPGRADE_TIMEOUT = env_float("OCPP_UPGRADE_TIMEOUT", 18.0)
 # Seconds a TCP connection may go without sending a complete HTTP request (a bare connection,
 # or an idle keep-alive one) before the server closes it. 0 = Twisted's 12 hours. Default 30.
 HTTP_IDLE_TIMEOUT = env_float("HTTP_IDLE_TIMEOUT", 30.0)

@@ -42,8 +42,8 @@ RETRY_AFTER_SECONDS = 30  # told to a station refused with 503 while the databas
 LAST_SEEN_RETRY_SECONDS = 5.0  # a failed last-seen write is tried again this much later
 CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve the socket now
 CLOSE_SILENT = 1008  # RFC 6455 policy violation: no first CALL within OCPP_FIRST_MESSAGE_TIMEOUT
-# An upgrade whose admission (the database) takes longer is answered 503, before autobahn's
-# opening-handshake timeout (server.OPEN_HANDSHAKE_TIMEOUT, 20 s) would drop it unanswered.
+# An upgrade whose admission (the database) takes longer is answered 503, before the upgrade
+# timeout (settings.OCPP_UPGRADE_TIMEOUT, 18 s) would refuse it for the time spent queued.
 ADMIT_TIMEOUT = 15.0
 
 

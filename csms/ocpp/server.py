@@ -25,9 +25,11 @@ from .workers import REUSE_PORT_PREFIX, reuse_port_endpoint
 logger = logging.getLogger(__name__)
 
 DENIAL_EXTENSION = "websocket.http.response"
-# autobahn waits this long (s) for the opening handshake, the station's admission included
-# (daphne's 5 s dropped slow admissions, e.g. password checks in a reconnect storm, unanswered).
-OPEN_HANDSHAKE_TIMEOUT = 20
+# autobahn drops an opening handshake unanswered after this (s); the upgrade timeout answers
+# first (daphne's 5 s dropped slow admissions, e.g. password checks in a reconnect storm).
+HANDSHAKE_DROP_MARGIN = 5.0  # daphne checks the upgrade timeout every 2 s
+# Told to a station whose upgrade timed out: the CSMS was too busy to admit it.
+UPGRADE_RETRY_AFTER_SECONDS = 10
 
 
 # autobahn pretty-prints its configuration and transport details for a debug line on every
@@ -66,6 +68,24 @@ class StationWebSocketProtocol(WebSocketProtocol):
                                 reasonUtf8=reason.encode("utf-8")[:123] or None, isReply=False)
             return
         super().handle_reply(message)
+
+    def check_timeouts(self):
+        # daphne refuses an upgrade still unadmitted after websocket_connect_timeout with
+        # 403 "Access denied", which a station may take as final. It is the CSMS that was slow
+        # (a reconnect storm): say so, 503 with Retry-After.
+        if (self.state == self.STATE_CONNECTING and hasattr(self, "handshake_deferred")
+                and self.duration() > self.server.websocket_connect_timeout):
+            logger.warning("Refused the upgrade of %s with 503: not admitted within %g s",
+                           getattr(self, "path", b"?").decode("ascii", "replace"),
+                           self.server.websocket_connect_timeout)
+            self.denial_status = 503
+            self.denial_headers = [("Retry-After", str(UPGRADE_RETRY_AFTER_SECONDS))]
+            self.handshake_deferred.errback(ConnectionDeny(
+                code=503, reason="The CSMS is busy admitting other stations; retry later"))
+            del self.handshake_deferred
+            self.server.protocol_disconnected(self)
+            return
+        super().check_timeouts()
 
     def failHandshake(self, reason, code=400, responseHeaders=None):
         headers = list(responseHeaders or []) + getattr(self, "denial_headers", [])
@@ -259,8 +279,8 @@ def run(application, endpoints, ping_interval, verbosity=1, proxy_headers=False)
         ping_interval=ping_interval,
         ping_timeout=ping_interval * 2,
         websocket_timeout=-1,  # daphne closes every socket after 24 h by default
-        websocket_connect_timeout=20,
-        websocket_handshake_timeout=OPEN_HANDSHAKE_TIMEOUT,
+        websocket_connect_timeout=settings.OCPP_UPGRADE_TIMEOUT,
+        websocket_handshake_timeout=settings.OCPP_UPGRADE_TIMEOUT + HANDSHAKE_DROP_MARGIN,
         # Larger messages (after decompression) are refused with close 1009, see settings.
         websocket_max_message_size=settings.OCPP_MAX_FRAME_BYTES,
         websocket_max_frame_size=settings.OCPP_MAX_FRAME_BYTES,
