@@ -42,7 +42,7 @@ def on_station_booted(sender, station, ocpp_version, registration_status, first_
     if (registration_status == Station.RegistrationStatus.REJECTED
             or not may_have(station, "provisioning_policies")):
         return
-    policies = [policy for policy in ProvisioningPolicy.objects.filter(enabled=True)
+    policies = [policy for policy in _provisioning_policies(station.pk)
                 if policy.applies_to(station, ocpp_version)]
     if not policies:
         return

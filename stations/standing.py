@@ -1,4 +1,5 @@
-"""What other apps may have waiting for a station, asked in one query when it connects or boots.
+"""What other apps may have waiting for a station, asked in one query when it connects, boots or
+reports a connector status.
 
 Each connect and boot used to ask every app in turn whether it had something for the station:
 running transactions to ask about, an offline alert to clear, profiles to restore, a firmware

@@ -360,8 +360,6 @@ def _on_station_booted(sender, station, **kwargs):
     # A station back after being offline at its turn starts its update now, not at the next beat.
     if not may_have(station, "campaign_turn"):
         return
-    campaign_pks = set(CampaignTarget.objects.filter(
-        station=station, state=TargetState.WAITING, campaign__state=State.RUNNING,
-    ).values_list("campaign_id", flat=True))
+    campaign_pks = set(_campaign_turn(station.pk).values_list("campaign_id", flat=True))
     for pk in campaign_pks:
         schedule_advance(pk)
