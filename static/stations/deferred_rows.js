@@ -6,6 +6,9 @@
 // Re-read on: a "panel" push naming the table's data-panel, any "command" or "transaction" push of
 // this station, and, while a row is open (data-open: waiting for the station), a "log" push of this
 // station (the station's own messages, e.g. a LogStatusNotification, move such rows on).
+// Rows are not replaced under the operator: not while a field of theirs has focus, nor while a
+// form in them holds edits not yet sent (replacing it would drop them, or detach the button being
+// clicked). Each render masks its CSRF token anew, so that token is not a change.
 (function () {
   "use strict";
   const heading = document.querySelector("h1[data-identity]");
@@ -21,20 +24,36 @@
     if (table.dataset.deferredBound) return;  // the script may be included by several panels
     table.dataset.deferredBound = "1";
     let lastHtml = null;
-    let heldBack = false;  // rows changed while the operator was typing in a form of the table
+    let heldBack = false;  // rows changed while the operator was typing or editing in the table
 
     function typing() {
       const active = document.activeElement;
       return table.contains(active) && active.matches("input, select, textarea");
     }
 
+    function edited() {
+      return Array.from(table.querySelectorAll("input, select, textarea")).some((field) => {
+        if (field.type === "hidden") return false;
+        if (field.matches("select")) {
+          return Array.from(field.options).some((option) => option.selected !== option.defaultSelected);
+        }
+        if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+        return field.value !== field.defaultValue;
+      });
+    }
+
+    function withoutCsrf(html) {
+      return html.replace(/name="csrfmiddlewaretoken" value="[^"]*"/g, "");
+    }
+
     function read() {
       return fetch(table.dataset.url, {credentials: "same-origin"})
         .then((response) => (response.ok ? response.text() : null))
         .then((html) => {
-          if (html !== null && html !== lastHtml && typing()) {
+          const changed = html !== null && (lastHtml === null || withoutCsrf(html) !== withoutCsrf(lastHtml));
+          if (changed && (typing() || edited())) {
             heldBack = true;
-          } else if (html !== null && html !== lastHtml) {
+          } else if (changed) {
             const body = table.matches("table") ? table.querySelector("tbody") : table;
             const open = new Set(Array.from(body.querySelectorAll("details[open]")).map((d) => (d.closest("tr") || {}).className).filter(Boolean));
             body.innerHTML = html;
