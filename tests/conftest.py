@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+import weakref
 from pathlib import Path
 
 import httpx
@@ -69,6 +70,26 @@ def wait_for_port(port, process, timeout=120):
     raise RuntimeError(f"server did not listen on {port} within {timeout} s")
 
 
+RUNNING_SERVERS = weakref.WeakSet()  # their logs' tails are shown with a failing test
+LOG_TAIL_BYTES = 6000
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for server in list(RUNNING_SERVERS):
+        try:
+            with open(server.log_path, "rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - LOG_TAIL_BYTES))
+                tail = log.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        report.sections.append((f"server {server.name} log (tail)", tail))
+
+
 class ServerProcess:
     """A CSMS server (`manage.py runcsms`) in its own process."""
 
@@ -96,6 +117,7 @@ class ServerProcess:
             )
             try:
                 self.wait_until_listening()
+                RUNNING_SERVERS.add(self)
                 return self
             except RuntimeError:
                 self.log.close()
@@ -111,12 +133,14 @@ class ServerProcess:
         wait_for_port(self.port, self.process)
 
     def stop(self):
+        RUNNING_SERVERS.discard(self)
         if self.process:
             stop_process(self.process)
         self.log.close()
 
     def kill(self):
         """Die without cleaning up, as a crashed process would."""
+        RUNNING_SERVERS.discard(self)
         self.process.kill()
         self.process.wait()
         self.log.close()
