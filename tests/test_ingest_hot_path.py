@@ -187,9 +187,8 @@ def test_a_batch_shares_its_statements_and_a_changed_row_steps_aside_alone():
     assert [ok for ok, _ in outcomes] == [True] * 7
     answers = [answer for _, answer in outcomes]
     assert answers[2] is ingest.FALLBACK and answers[:2] + answers[3:] == [{}] * 6
-    statements = [query["sql"] for query in queries.captured_queries]
-    updates = [sql for sql in statements if sql.startswith("UPDATE \"transactions_transaction\"")
-               or sql.startswith("UPDATE transactions_transaction")]
+    statements = [query["sql"].replace('"', "") for query in queries.captured_queries]
+    updates = [sql for sql in statements if sql.startswith("UPDATE transactions_transaction")]
     event_inserts = [sql for sql in statements if "INTO transactions_transactionevent" in sql]
     reading_inserts = [sql for sql in statements if "transactions_metervalue" in sql
                        and "INSERT" in sql]

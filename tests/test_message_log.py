@@ -51,3 +51,26 @@ def test_retention_purges_old_frames(identity):
     messagelog.purge(retention_days=30)
     assert not MessageLogEntry.objects.filter(pk=old.pk).exists()
     assert MessageLogEntry.objects.filter(pk=recent.pk).exists()
+
+
+def test_a_batch_is_stored_exactly_whatever_its_frames_hold(identity):
+    # A batch goes to PostgreSQL as one array per column: frames that look like array syntax,
+    # quotes, backslashes, NULL spelled out, empty and non-ASCII text all come back unchanged,
+    # as do columns that are empty in every entry of the batch.
+    frames = ['[2,"a","Heartbeat",{}]', '{"x": "{a,b}"}', 'say "hi", \\ back\\slash', "NULL",
+              "", "Ladestation Größe ⚡ 充电", "a\tb\nc", "x" * 70_000]
+    now = timezone.now()
+    batch = [MessageLogEntry(identity=identity, timestamp=now + timedelta(microseconds=n),
+                             direction="in", frame=frame) for n, frame in enumerate(frames)]
+    assert messagelog.write(batch) == []
+    stored = list(MessageLogEntry.objects.filter(identity=identity).order_by("timestamp")
+                  .values_list("frame", "message_type", "duration_ms", "outcome"))
+    assert stored == [(frame, None, None, "") for frame in frames]
+
+    answered = [MessageLogEntry(identity=identity, timestamp=now, direction="out", message_type=3,
+                                message_id=f"m{n}", action="Heartbeat", frame="[3]",
+                                outcome="ok", duration_ms=n / 3, connection_id="c") for n in range(1200)]
+    assert messagelog.write(answered) == []
+    durations = sorted(MessageLogEntry.objects.filter(identity=identity, direction="out")
+                       .values_list("duration_ms", flat=True))
+    assert durations == [n / 3 for n in range(1200)]

@@ -26,10 +26,9 @@ import copy
 from functools import partial
 
 from django.db import connection, transaction as db_transaction
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from csms import metrics
+from csms import bulk, metrics
 from csms.ocpp import ingest, sessiondb
 
 from . import actions
@@ -220,63 +219,41 @@ _ADAPTED = {"timestamp", "value", "signed_meter_value", "payload", "answer", "re
             "derivation", "last_news_at", "settle_due_at", "updated_at"}
 
 
-def _statement_cursor():
-    """A cursor for the statements below. On PostgreSQL it binds parameters on the server:
-    Django's default (client-side binding) quotes every parameter into the SQL text in Python,
-    a fifth of the hot path's CPU for a multi-row INSERT; the server also keeps the plans of
-    these few statements (psycopg prepares a statement after its fifth use). Logged and counted
-    like any Django cursor."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    import psycopg
-
-    connection.ensure_connection()
-    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
-
-
 def _adapt(field, value):
     return field.get_db_prep_save(value, connection) if field.name in _ADAPTED else value
-
-
-def _chunks(items, columns):
-    """`items` cut to what one statement can bind (PostgreSQL: 65,535 parameters)."""
-    size = max(1, connection.ops.bulk_batch_size([None] * columns, items) if items else 1)
-    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 def _compare_and_set_all(pairs):
     """Write the folded fields of each (new, kept) transaction whose row is still the kept one
     (same write stamp, still running, same tariff at the same stamp); returns the pks written.
-    PostgreSQL: one UPDATE ... FROM (VALUES ...) for all; SQLite: one UPDATE each."""
+    PostgreSQL: one UPDATE ... FROM unnest(...) for all; SQLite: one UPDATE each."""
     if connection.vendor != "postgresql":
         return {new.pk for new, kept in pairs if _compare_and_set(new, kept)}
-    changed = set()
+    if not pairs:
+        return set()
     quote = connection.ops.quote_name
     keys = ["id", "old_stamp", "new_stamp", "tariff_id", "tariff_stamp"]
     names = keys + [field.column for field in _FOLDED]
-    casts = ["bigint"] * len(keys) + [field.cast_db_type(connection) for field in _FOLDED]
-    one_row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
     assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in _FOLDED)
-    for chunk in _chunks(pairs, len(names)):
-        params = []
-        for new, kept in chunk:
-            tariff = kept.tariff
-            params += [new.pk, kept.write_stamp, new.write_stamp, tariff and tariff.pk,
-                       tariff and tariff.write_stamp]
-            params += [_adapt(field, getattr(new, field.attname)) for field in _FOLDED]
-        with _statement_cursor() as cursor:
-            cursor.execute(
-                f"UPDATE transactions_transaction AS t SET {assignments},"
-                f" write_stamp = v.new_stamp"
-                f" FROM (VALUES {', '.join([one_row] * len(chunk))})"
-                f" AS v({', '.join(quote(name) for name in names)})"
-                f" WHERE t.id = v.id AND t.write_stamp = v.old_stamp AND t.state = %s"
-                f" AND t.tariff_id IS NOT DISTINCT FROM v.tariff_id"
-                f" AND (v.tariff_id IS NULL OR EXISTS (SELECT 1 FROM transactions_tariff f"
-                f" WHERE f.id = v.tariff_id AND f.write_stamp = v.tariff_stamp))"
-                f" RETURNING t.id", params + [Transaction.State.ACTIVE.value])
-            changed.update(row[0] for row in cursor.fetchall())
-    return changed
+    rows = []
+    for new, kept in pairs:
+        tariff = kept.tariff
+        rows.append([new.pk, kept.write_stamp, new.write_stamp, tariff and tariff.pk,
+                     tariff and tariff.write_stamp]
+                    + [_adapt(field, getattr(new, field.attname)) for field in _FOLDED])
+    source, params = bulk.unnest(["bigint"] * len(keys)
+                                 + [bulk.column_type(field) for field in _FOLDED], rows)
+    with bulk.statement_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE transactions_transaction AS t SET {assignments},"
+            f" write_stamp = v.new_stamp"
+            f" FROM {source} AS v({', '.join(quote(name) for name in names)})"
+            f" WHERE t.id = v.id AND t.write_stamp = v.old_stamp AND t.state = %s"
+            f" AND t.tariff_id IS NOT DISTINCT FROM v.tariff_id"
+            f" AND (v.tariff_id IS NULL OR EXISTS (SELECT 1 FROM transactions_tariff f"
+            f" WHERE f.id = v.tariff_id AND f.write_stamp = v.tariff_stamp))"
+            f" RETURNING t.id", params + [Transaction.State.ACTIVE.value])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _compare_and_set(transaction, kept):
@@ -295,7 +272,7 @@ def _compare_and_set(transaction, kept):
         condition += (" AND tariff_id = %s AND EXISTS (SELECT 1 FROM transactions_tariff"
                       " WHERE id = %s AND write_stamp = %s)")
         params += [tariff.pk, tariff.pk, tariff.write_stamp]
-    with _statement_cursor() as cursor:
+    with bulk.statement_cursor() as cursor:
         cursor.execute(f"UPDATE transactions_transaction SET {assignments}, write_stamp = %s"
                        f" WHERE {condition}", params)
         return cursor.rowcount == 1
@@ -303,37 +280,24 @@ def _compare_and_set(transaction, kept):
 
 def _insert_events(events):
     """The 2.0.1 events of (job, transaction, answer): their ids, in order."""
-    if not events:
-        return []
     now = timezone.now()
-    columns = ", ".join(field.column for field in _EVENT)
-    one_row = "(" + ", ".join(["%s"] * len(_EVENT)) + ")"
-    ids = []
-    for chunk in _chunks(events, len(_EVENT)):
-        params = []
-        for job, transaction, answer in chunk:
-            payload = job.event
-            values = {"transaction": transaction.pk, "seq_no": payload["seqNo"],
-                      "event_type": payload["eventType"],
-                      "timestamp": parse_time(payload["timestamp"]),
-                      "trigger_reason": payload["triggerReason"],
-                      "offline": payload.get("offline", False), "payload": payload,
-                      "answer": answer, "received_at": now}
-            params += [_adapt(field, values[field.name]) for field in _EVENT]
-        statement = (f"INSERT INTO transactions_transactionevent ({columns}) VALUES"
-                     f" {', '.join([one_row] * len(chunk))} RETURNING id")
-        with _statement_cursor() as cursor:
-            # Rows come back in the order of VALUES, as Django's bulk_create relies on.
-            cursor.execute(statement, params)
-            ids += [row[0] for row in cursor.fetchall()]
-    return ids
+    rows = []
+    for job, transaction, answer in events:
+        payload = job.event
+        values = {"transaction": transaction.pk, "seq_no": payload["seqNo"],
+                  "event_type": payload["eventType"], "timestamp": parse_time(payload["timestamp"]),
+                  "trigger_reason": payload["triggerReason"],
+                  "offline": payload.get("offline", False), "payload": payload,
+                  "answer": answer, "received_at": now}
+        rows.append([_adapt(field, values[field.name]) for field in _EVENT])
+    return bulk.insert(TransactionEvent._meta.db_table, _EVENT, rows, returning="id")
 
 
 def _insert_readings(writes):
-    """Every reading of (job, transaction or None, event id) in one multi-row INSERT per
-    chunk; a repeated reading of a transaction is skipped by its unique key, as the
-    one-message path's bulk_create(ignore_conflicts) does (readings of no transaction fall
-    outside that partial key, so the clause never skips them)."""
+    """Every reading of (job, transaction or None, event id) in one INSERT; a repeated reading
+    of a transaction is skipped by its unique key, as the one-message path's
+    bulk_create(ignore_conflicts) does (readings of no transaction fall outside that partial
+    key, so the clause never skips them)."""
     of_transactions, of_none = [], []
     for job, transaction, event_id in writes:
         fixed = {"station": job.session.station_pk, "transaction": transaction and transaction.pk,
@@ -342,19 +306,11 @@ def _insert_readings(writes):
         (of_none if transaction is None else of_transactions).extend(
             [_adapt(field, fixed[field.name] if field.name in fixed else row[field.name])
              for field in _READING] for row in job.rows)
+    table = MeterValue._meta.db_table
     if connection.vendor == "postgresql":
         # ON CONFLICT DO NOTHING skips unique conflicts only: one statement for both kinds.
-        groups = [(of_transactions + of_none, OnConflict.IGNORE)]
+        bulk.insert(table, _READING, of_transactions + of_none, skip_conflicts=True)
     else:
         # SQLite's INSERT OR IGNORE would also skip a row that breaks any other constraint.
-        groups = [(of_transactions, OnConflict.IGNORE), (of_none, None)]
-    columns = ", ".join(field.column for field in _READING)
-    one_row = "(" + ", ".join(["%s"] * len(_READING)) + ")"
-    for rows, ignore in groups:
-        suffix = connection.ops.on_conflict_suffix_sql(_READING, ignore, None, None) if ignore else ""
-        for chunk in _chunks(rows, len(_READING)):
-            with _statement_cursor() as cursor:
-                cursor.execute(f"{connection.ops.insert_statement(on_conflict=ignore)}"
-                               f" transactions_metervalue ({columns}) VALUES"
-                               f" {', '.join([one_row] * len(chunk))} {suffix}",
-                               [value for row in chunk for value in row])
+        bulk.insert(table, _READING, of_transactions, skip_conflicts=True)
+        bulk.insert(table, _READING, of_none)

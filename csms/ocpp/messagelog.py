@@ -6,10 +6,10 @@ the runtime flushes the buffer every OCPP_MESSAGE_LOG_FLUSH_SECONDS instead.
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from csms import metrics, partitions
+from csms import bulk, metrics, partitions
 from csms.models import MessageLogEntry
 
 from . import redaction
@@ -60,8 +60,6 @@ def put_back(batch):
     """A batch whose write failed goes back in front of the newer frames, for the next flush;
     the oldest are dropped first when the buffer is full."""
     global _pending
-    for entry in batch:
-        entry.pk = None  # ids handed out by the rolled-back insert were never stored
     _pending = batch + _pending
     _make_room(0)
 
@@ -74,7 +72,7 @@ def write(batch):
     try:
         # All or nothing: a batch that failed halfway and was written again would log frames twice.
         with transaction.atomic():
-            MessageLogEntry.objects.bulk_create(batch, batch_size=500)
+            _insert(batch)
     except (OperationalError, InterfaceError):
         metrics.database_error("message_log")
         return batch
@@ -86,6 +84,17 @@ def write(batch):
     return []
 
 
+_COLUMNS = [field for field in MessageLogEntry._meta.concrete_fields if not field.primary_key]
+
+
+def _insert(entries):
+    """One statement for the whole batch whatever its size (`csms.bulk`): the flush of a busy
+    process writes thousands of frames, and a VALUES list of that many was parsed anew each time."""
+    bulk.insert(MessageLogEntry._meta.db_table, _COLUMNS, [
+        [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in _COLUMNS]
+        for entry in entries])
+
+
 def _announce(written):
     if written and message_log_written.has_listeners(MessageLogEntry):
         message_log_written.send_robust(sender=MessageLogEntry,
@@ -94,10 +103,9 @@ def _announce(written):
 
 def _write_each(batch):
     for index, entry in enumerate(batch):
-        entry.pk = None
         try:
             with transaction.atomic():
-                MessageLogEntry.objects.bulk_create([entry])
+                _insert([entry])
         except (OperationalError, InterfaceError):
             return batch[index:]
         except DatabaseError as error:

@@ -1,0 +1,83 @@
+"""Many rows in one statement whose text does not depend on how many rows there are.
+
+The hot path writes a batch's readings, events and message-log frames with one statement each.
+Written as a multi-row VALUES list, such a statement has a placeholder per value: its text is new
+for every batch size, so psycopg parses it again each time (a regular-expression scan of the
+whole text, a third of the writer's CPU in the ingest profile) and the server plans it again.
+On PostgreSQL the rows go instead as one array per column, unnested by the server:
+`INSERT ... SELECT * FROM unnest(%s::bigint[], %s::text[], ...)`. The text is fixed per table,
+so psycopg keeps its parse and the server its plan (prepared after the fifth use), and the
+parameters are bound on the server. SQLite, which has no arrays, keeps the VALUES list.
+
+Values are given as the database takes them (`field.get_db_prep_save`)."""
+from django.db import connection
+
+POSTGRES_ARRAY_TYPES = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
+
+
+def statement_cursor():
+    """A cursor that binds parameters on the server on PostgreSQL: Django's default cursor
+    quotes every parameter into the SQL text in Python. Logged and counted like any Django
+    cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
+def column_type(field):
+    """The PostgreSQL type an array of `field`'s values is cast to."""
+    db_type = field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
+    return POSTGRES_ARRAY_TYPES.get(db_type, db_type)
+
+
+def unnest(types, rows):
+    """SQL `unnest(%s::type[], ...)` of columns of `types` (PostgreSQL type names), and its
+    parameters: one list per column of `rows`."""
+    sql = "unnest(" + ", ".join(f"%s::{name}[]" for name in types) + ")"
+    columns = [list(column) for column in zip(*rows)] if rows else [[] for _ in types]
+    return sql, columns
+
+
+def insert(table, fields, rows, skip_conflicts=False, returning=None):
+    """Insert `rows` (lists of database values in `fields`' order) into `table`. With
+    `skip_conflicts`, a row breaking a unique key is skipped (ON CONFLICT DO NOTHING; on SQLite,
+    call it only where no other constraint can fail: INSERT OR IGNORE skips those too). With
+    `returning` (a column), that column of each inserted row, in the rows' order."""
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    if connection.vendor != "postgresql":
+        return _insert_values(table, columns, len(fields), rows, skip_conflicts, returning)
+    source, params = unnest([column_type(field) for field in fields], rows)
+    statement = f"INSERT INTO {quote(table)} ({columns}) SELECT * FROM {source}"
+    if skip_conflicts:
+        statement += " ON CONFLICT DO NOTHING"
+    if returning:
+        statement += f" RETURNING {quote(returning)}"
+    with statement_cursor() as cursor:
+        # An INSERT ... SELECT returns its rows in the order the SELECT gave them: unnest's.
+        cursor.execute(statement, params)
+        return [row[0] for row in cursor.fetchall()] if returning else []
+
+
+def _insert_values(table, columns, width, rows, skip_conflicts, returning):
+    quote = connection.ops.quote_name
+    # SQLite binds at most 999 (older) to 32,766 parameters a statement: Django knows how many.
+    size = max(1, connection.ops.bulk_batch_size([None] * width, rows))
+    one_row = "(" + ", ".join(["%s"] * width) + ")"
+    verb = "INSERT OR IGNORE INTO" if skip_conflicts else "INSERT INTO"
+    results = []
+    for start in range(0, len(rows), size):
+        chunk = rows[start:start + size]
+        statement = f"{verb} {quote(table)} ({columns}) VALUES {', '.join([one_row] * len(chunk))}"
+        if returning:
+            statement += f" RETURNING {quote(returning)}"
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [value for row in chunk for value in row])
+            if returning:
+                results += [row[0] for row in cursor.fetchall()]
+    return results
