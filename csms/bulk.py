@@ -5,9 +5,9 @@ Written as a multi-row VALUES list, such a statement has a placeholder per value
 for every batch size, so psycopg parses it again each time (a regular-expression scan of the
 whole text, a third of the writer's CPU in the ingest profile) and the server plans it again.
 On PostgreSQL the rows go instead as one array per column, unnested by the server:
-`INSERT ... SELECT * FROM unnest(%s::bigint[], %s::text[], ...)`. The text is fixed per table,
+`INSERT ... SELECT * FROM unnest(%b::bigint[], %b::text[], ...)`. The text is fixed per table,
 so psycopg keeps its parse and the server its plan (prepared after the fifth use), and the
-parameters are bound on the server. SQLite, which has no arrays, keeps the VALUES list.
+parameters are bound on the server, in binary. SQLite, which has no arrays, keeps the VALUES list.
 
 Values are given as the database takes them (`field.get_db_prep_save`)."""
 from django.db import connection
@@ -34,9 +34,11 @@ def column_type(field):
 
 
 def unnest(types, rows):
-    """SQL `unnest(%s::type[], ...)` of columns of `types` (PostgreSQL type names), and its
+    """SQL `unnest(%b::type[], ...)` of columns of `types` (PostgreSQL type names), and its
     parameters: one list per column of `rows`."""
-    sql = "unnest(" + ", ".join(f"%s::{name}[]" for name in types) + ")"
+    # %b: arrays in binary. psycopg dumps a text-format array in Python, escaping every element
+    # with a regular expression: nine times the CPU of the binary form for a batch of readings.
+    sql = "unnest(" + ", ".join(f"%b::{name}[]" for name in types) + ")"
     columns = [list(column) for column in zip(*rows)] if rows else [[] for _ in types]
     return sql, columns
 
