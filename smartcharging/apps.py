@@ -10,5 +10,9 @@ class SmartchargingConfig(AppConfig):
         from . import receivers  # noqa: F401  (applies stations' answers as they arrive)
         from transactions.actions import register_profile_tracker
 
-        from .actions import remote_start_profiles
+        from csms.ocpp import ingest
+
+        from .actions import remote_start_profiles, sites
         register_profile_tracker(remote_start_profiles)  # remote starts carrying a TxProfile
+        if sites.one_allocation_lookup not in ingest.batch_scopes:
+            ingest.batch_scopes.append(sites.one_allocation_lookup)

@@ -220,7 +220,7 @@ _ADAPTED = {"timestamp", "value", "signed_meter_value", "payload", "answer", "re
 
 
 def _adapt(field, value):
-    return field.get_db_prep_save(value, connection) if field.name in _ADAPTED else value
+    return bulk.db_value(field, value) if field.name in _ADAPTED else value
 
 
 def _compare_and_set_all(pairs):

@@ -6,7 +6,7 @@ the runtime flushes the buffer every OCPP_MESSAGE_LOG_FLUSH_SECONDS instead.
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from csms import bulk, metrics, partitions
@@ -91,7 +91,7 @@ def _insert(entries):
     """One statement for the whole batch whatever its size (`csms.bulk`): the flush of a busy
     process writes thousands of frames, and a VALUES list of that many was parsed anew each time."""
     bulk.insert(MessageLogEntry._meta.db_table, _COLUMNS, [
-        [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in _COLUMNS]
+        [bulk.db_value(field, getattr(entry, field.attname)) for field in _COLUMNS]
         for entry in entries])
 
 

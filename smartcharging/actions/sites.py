@@ -2,6 +2,7 @@
 boot) and where (a Celery worker, or a thread of this process on the embedded default)."""
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -141,6 +142,33 @@ def _taken_before(reading_time, raised_at):
     return now - raised_at < RAISE_SETTLE
 
 
+_batch = threading.local()
+
+
+@contextmanager
+def one_allocation_lookup():
+    """Within it (a group commit's batch, `csms.ocpp.ingest.batch_scopes`), this thread's
+    readings learn which transactions hold a site allocation from one query for the batch;
+    only those look at their allocation row. Most transactions are in no site."""
+    if getattr(_batch, "open", False):
+        yield
+        return
+    _batch.open, _batch.allocated = True, None
+    try:
+        yield
+    finally:
+        _batch.open, _batch.allocated = False, None
+
+
+def _may_hold_allocation(transaction_pk):
+    if not getattr(_batch, "open", False):
+        return True
+    if _batch.allocated is None:
+        _batch.allocated = set(SiteAllocation.objects.filter(transaction__isnull=False)
+                               .values_list("transaction_id", flat=True))
+    return transaction_pk in _batch.allocated
+
+
 def power_readings(transaction, rows):
     """New meter readings: a round when the transaction's Power.Active.Import changed markedly
     for its share: it crossed the allocator's reclaim line, or moved by more than half the ramp
@@ -153,11 +181,11 @@ def power_readings(transaction, rows):
     latest = max(row["timestamp"] for row in power)
     measured = power_of([{"phase": row["phase"], "value": row["value"]} for row in power
                          if row["timestamp"] == latest])
-    if measured is None:
+    if measured is None or not _may_hold_allocation(transaction.pk):
         return
-    # Every reading of every transaction asks this, and few transactions are in a site: one
-    # plain statement rather than an ORM query (whose building cost more than the lookup); raw()
-    # still converts the columns as the ORM does (SQLite's datetimes made aware).
+    # Every reading of a transaction in a site (or of any, outside a batch) asks this: one plain
+    # statement rather than an ORM query (whose building cost more than the lookup); raw() still
+    # converts the columns as the ORM does (SQLite's datetimes made aware).
     row = next(iter(SiteAllocation.objects.raw(
         "SELECT id, site_id, target, measured, raised_at FROM smartcharging_siteallocation"
         " WHERE transaction_id = %s LIMIT 1", [transaction.pk])), None)
