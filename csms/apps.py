@@ -14,7 +14,6 @@ class CsmsConfig(AppConfig):
         from .webhooks import delivery, receivers  # noqa: F401  (receivers: domain signals to webhook events)
 
         audit_receivers.connect()
-        if delivery.one_subscription_lookup not in ingest.batch_scopes:
-            ingest.batch_scopes.append(delivery.one_subscription_lookup)
+        ingest.share_per_batch(delivery.active_subscriptions)
         # The role groups get the permissions of every model, those added later too.
         post_migrate.connect(roles.sync_group_permissions, dispatch_uid="csms-role-permissions")

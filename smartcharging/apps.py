@@ -14,5 +14,4 @@ class SmartchargingConfig(AppConfig):
 
         from .actions import remote_start_profiles, sites
         register_profile_tracker(remote_start_profiles)  # remote starts carrying a TxProfile
-        if sites.one_allocation_lookup not in ingest.batch_scopes:
-            ingest.batch_scopes.append(sites.one_allocation_lookup)
+        ingest.share_per_batch(sites.allocated_transactions)

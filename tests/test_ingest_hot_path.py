@@ -209,3 +209,58 @@ def test_a_batch_shares_its_statements_and_a_changed_row_steps_aside_alone():
             assert sessions[index].data[ingest.KEPT][transaction_id].write_stamp == row.write_stamp
     assert MeterValue.objects.filter(station_id=sessions[0].station_pk,
                                      transaction__isnull=True, measurand="Voltage").count() == 1
+
+
+def test_a_batch_asks_once_which_transactions_are_in_a_site():
+    """Power readings of many transactions in one batch: one read of the transactions holding a
+    site allocation for the whole batch; only the one in a site looks at its row (and records
+    what it draws), the others stop there."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from csms.ocpp import ingest as group_commit, inline
+    from csms.ocpp.session import StationSession
+    from smartcharging.models import Site, SiteAllocation
+    from stations.models import Station
+    from transactions import ingest
+
+    sessions, transactions = [], []
+    for _ in range(4):
+        identity = f"CS-site-{uuid.uuid4().hex[:8]}"
+        station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
+        session = StationSession(identity=identity, ocpp_version="2.0.1", connection_id="batch",
+                                 station_pk=station.pk, registration_status="Accepted")
+        transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
+        inline.handle(session, "TransactionEvent", event(
+            "Started", 0, 0, transaction_id, trigger="Authorized", charging_state="Charging",
+            meter_wh=0, evse=1))
+        inline.handle(session, "TransactionEvent", event("Updated", 1, 60, transaction_id,
+                                                         meter_wh=100))  # now kept
+        sessions.append(session)
+        transactions.append(Transaction.objects.get(transaction_id=transaction_id))
+    site = Site.objects.create(name=f"site-{uuid.uuid4().hex[:8]}")
+    in_site = SiteAllocation.objects.create(site=site, station_id=transactions[0].station_id,
+                                            evse_id=1, transaction=transactions[0], target=11000)
+
+    def power_update(transaction, watts):
+        payload = event("Updated", 2, 120, transaction.transaction_id, meter_wh=200, evse=1)
+        payload["meterValue"][0]["sampledValue"].append(
+            {"value": watts, "measurand": "Power.Active.Import"})
+        return payload
+
+    jobs = []
+    for session, transaction in zip(sessions, transactions):
+        payload = power_update(transaction, 7000)
+        jobs.append(ingest.Reading(session, ingest.sampled_values(payload["meterValue"], "2.0.1"),
+                                   transaction_id=transaction.transaction_id, event=payload,
+                                   evse_id=1, connector_id=1))
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = group_commit.run_batch(jobs)
+    assert [answer for _, answer in outcomes] == [{}] * 4
+    allocation_reads = [query["sql"] for query in queries.captured_queries
+                        if "smartcharging_siteallocation" in query["sql"]
+                        and query["sql"].lstrip().upper().startswith("SELECT")]
+    # The batch's read of allocated transactions, then the row of the one in a site.
+    assert len(allocation_reads) == 2, allocation_reads
+    in_site.refresh_from_db()
+    assert in_site.measured == 7000

@@ -29,11 +29,13 @@ bounded work belongs here (a few statements, no waiting on other services); anyt
 on the sessions' thread pool (`sessiondb.SessionDatabaseCall`).
 
 Other layers may share work across a batch through `batch_scopes`: context managers every batch
-runs inside, its transaction and its after-commit callbacks included (the webhooks read the
-active subscriptions once per batch, not once per message)."""
+runs inside, its transaction and its after-commit callbacks included. `OncePerBatch` is the usual
+one: a read made once per batch, not once per message (the webhooks' active subscriptions, the
+transactions holding a site allocation)."""
 import asyncio
 import contextlib
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -139,6 +141,41 @@ def _run_together(jobs):
 
 # Context-manager factories (no arguments) every batch runs inside; registered at app start.
 batch_scopes = []
+
+_UNREAD = object()
+
+
+class OncePerBatch:
+    """A read shared by a batch: inside `scope()` (on this thread) `read()` runs at most once and
+    every call gets its result; outside, each call reads. Register `scope` in `batch_scopes`."""
+
+    def __init__(self, read):
+        self.read = read
+        self.local = threading.local()
+
+    @contextlib.contextmanager
+    def scope(self):
+        if getattr(self.local, "open", False):
+            yield
+            return
+        self.local.open, self.local.value = True, _UNREAD
+        try:
+            yield
+        finally:
+            self.local.open, self.local.value = False, _UNREAD
+
+    def __call__(self):
+        if not getattr(self.local, "open", False):
+            return self.read()
+        if self.local.value is _UNREAD:
+            self.local.value = self.read()
+        return self.local.value
+
+
+def share_per_batch(once):
+    """Register a OncePerBatch's scope (once, however often the app starts)."""
+    if once.scope not in batch_scopes:
+        batch_scopes.append(once.scope)
 
 _writer = None
 

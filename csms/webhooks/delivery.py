@@ -8,7 +8,6 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
@@ -16,6 +15,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import close_old_connections, connection, transaction as db_transaction
 from django.utils import timezone
+
+from csms.ocpp.ingest import OncePerBatch
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -51,40 +52,20 @@ def _record_safely(event_type, build_data):
         logger.exception("webhook event %s not recorded", event_type)
 
 
-_batch = threading.local()
+def _read_active_subscriptions():
+    """(pk, event_types) of every active subscription."""
+    return list(WebhookSubscription.objects.filter(active=True).values_list("pk", "event_types"))
 
 
-@contextmanager
-def one_subscription_lookup():
-    """Within it, this thread's events read the active subscriptions once. A group commit's
-    after-commit callbacks all run right after the same COMMIT, so its hundreds of events
-    share one read instead of one query each (`csms.ocpp.ingest.batch_scopes`)."""
-    if getattr(_batch, "open", False):
-        yield
-        return
-    _batch.open, _batch.subscriptions = True, None
-    try:
-        yield
-    finally:
-        _batch.open, _batch.subscriptions = False, None
-
-
-def _active_subscriptions():
-    """(pk, event_types) of every active subscription: read once per batch inside
-    one_subscription_lookup(), else on each call."""
-    if getattr(_batch, "open", False) and _batch.subscriptions is not None:
-        return _batch.subscriptions
-    subscriptions = list(WebhookSubscription.objects.filter(active=True)
-                         .values_list("pk", "event_types"))
-    if getattr(_batch, "open", False):
-        _batch.subscriptions = subscriptions
-    return subscriptions
+# A group commit's after-commit callbacks all run right after the same COMMIT: its hundreds of
+# events share one read of the subscriptions (registered in csms.apps).
+active_subscriptions = OncePerBatch(_read_active_subscriptions)
 
 
 def record(event_type, build_data):
     """Write one pending delivery per active subscription to `event_type` and dispatch them.
     Returns the deliveries (none when nobody subscribes or there is no data)."""
-    subscription_pks = [pk for pk, types in _active_subscriptions() if event_type in (types or [])]
+    subscription_pks = [pk for pk, types in active_subscriptions() if event_type in (types or [])]
     if not subscription_pks:
         return []
     data = build_data()

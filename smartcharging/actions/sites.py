@@ -2,13 +2,14 @@
 boot) and where (a Celery worker, or a thread of this process on the embedded default)."""
 import logging
 import threading
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction as db_transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from csms.ocpp.ingest import OncePerBatch
 
 from .. import allocation
 from ..models import Site, SiteAllocation, SiteMember
@@ -142,31 +143,14 @@ def _taken_before(reading_time, raised_at):
     return now - raised_at < RAISE_SETTLE
 
 
-_batch = threading.local()
+def _read_allocated_transactions():
+    return set(SiteAllocation.objects.filter(transaction__isnull=False)
+               .values_list("transaction_id", flat=True))
 
 
-@contextmanager
-def one_allocation_lookup():
-    """Within it (a group commit's batch, `csms.ocpp.ingest.batch_scopes`), this thread's
-    readings learn which transactions hold a site allocation from one query for the batch;
-    only those look at their allocation row. Most transactions are in no site."""
-    if getattr(_batch, "open", False):
-        yield
-        return
-    _batch.open, _batch.allocated = True, None
-    try:
-        yield
-    finally:
-        _batch.open, _batch.allocated = False, None
-
-
-def _may_hold_allocation(transaction_pk):
-    if not getattr(_batch, "open", False):
-        return True
-    if _batch.allocated is None:
-        _batch.allocated = set(SiteAllocation.objects.filter(transaction__isnull=False)
-                               .values_list("transaction_id", flat=True))
-    return transaction_pk in _batch.allocated
+# Which transactions hold a site allocation: read once per group-commit batch (registered in
+# smartcharging.apps); only those readings look at their allocation row. Most are in no site.
+allocated_transactions = OncePerBatch(_read_allocated_transactions)
 
 
 def power_readings(transaction, rows):
@@ -181,7 +165,7 @@ def power_readings(transaction, rows):
     latest = max(row["timestamp"] for row in power)
     measured = power_of([{"phase": row["phase"], "value": row["value"]} for row in power
                          if row["timestamp"] == latest])
-    if measured is None or not _may_hold_allocation(transaction.pk):
+    if measured is None or transaction.pk not in allocated_transactions():
         return
     # Every reading of a transaction in a site (or of any, outside a batch) asks this: one plain
     # statement rather than an ORM query (whose building cost more than the lookup); raw() still
