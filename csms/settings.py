@@ -293,7 +293,7 @@ OCPP_MAX_FRAME_BYTES = env_int("OCPP_MAX_FRAME_BYTES", 1024 * 1024)
 OCPP_FIRST_MESSAGE_TIMEOUT = env_float("OCPP_FIRST_MESSAGE_TIMEOUT", 30.0)
 # Seconds an upgrade may take from its TCP connection to its admission; later it is refused 503
 # with Retry-After (the CSMS is overloaded, e.g. in a reconnect storm). Above the admission's own
-# database timeout (15 s), below autobahn's opening-handshake timeout (this + 5 s), which would
+# database timeout (15 s), below autobahn's opening-handshake timeout (this + 8 s), which would
 # drop the connection unanswered.
 OCPP_UPGRADE_TIMEOUT = env_float("OCPP_UPGRADE_TIMEOUT", 18.0)
 # Seconds a TCP connection may go without sending a complete HTTP request (a bare connection,

@@ -25,9 +25,10 @@ from .workers import REUSE_PORT_PREFIX, reuse_port_endpoint
 logger = logging.getLogger(__name__)
 
 DENIAL_EXTENSION = "websocket.http.response"
-# autobahn drops an opening handshake unanswered after this (s); the upgrade timeout answers
-# first (daphne's 5 s dropped slow admissions, e.g. password checks in a reconnect storm).
-HANDSHAKE_DROP_MARGIN = 5.0  # daphne checks the upgrade timeout every 2 s
+# autobahn drops an opening handshake unanswered this long (s) after the upgrade timeout, so
+# the timeout's 503 comes first: the timeout walk runs every 2 s x TIMEOUT_CHECK_EVERY (below)
+# at most. (daphne's 5 s dropped slow admissions, e.g. password checks in a reconnect storm.)
+HANDSHAKE_DROP_MARGIN = 8.0
 # Told to a station whose upgrade timed out: the CSMS was too busy to admit it.
 UPGRADE_RETRY_AFTER_SECONDS = 10
 
@@ -207,21 +208,30 @@ class StationServer(daphne_server.Server):
     application_checks = 0
     timeout_checks = 0
 
-    # daphne's checkers re-arm themselves on the reactor, calling these overrides again.
+    # daphne's checkers re-arm themselves on the reactor at their end, calling these overrides
+    # again; one that raised would never run again (no more pings, upgrade timeouts or reaped
+    # instances in this process), so a failure is logged and the walk re-armed here.
     def application_checker(self):
         self.application_checks += 1
-        if self.application_checks % APPLICATION_CHECK_EVERY == 0:
+        if self.application_checks % APPLICATION_CHECK_EVERY:
+            daphne_server.reactor.callLater(1, self.application_checker)
+            return
+        try:
             super().application_checker()
-        else:
+        except Exception:
+            logger.exception("Reaping finished connections failed; trying again in 1 s")
             daphne_server.reactor.callLater(1, self.application_checker)
 
     def timeout_checker(self):
         self.timeout_checks += 1
         every = max(1, min(TIMEOUT_CHECK_EVERY, int(self.ping_interval // 10)))
         if self.timeout_checks % every == 0:
-            super().timeout_checker()
-        else:
-            daphne_server.reactor.callLater(2, self.timeout_checker)
+            for protocol in list(self.connections):
+                try:
+                    protocol.check_timeouts()
+                except Exception:
+                    logger.exception("Checking the timeouts of a connection failed")
+        daphne_server.reactor.callLater(2, self.timeout_checker)
 
     def listen_success(self, port):
         admission.gate.add_port(port)
