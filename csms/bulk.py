@@ -15,7 +15,7 @@ import datetime
 import decimal
 
 from django.db import connection
-from django.db.models import DateTimeField, DecimalField, JSONField
+from django.db.models import DateTimeField, DecimalField, FloatField, JSONField
 
 POSTGRES_ARRAY_TYPES = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
 
@@ -32,7 +32,7 @@ def statement_cursor():
     return connection._prepare_cursor(psycopg.Cursor(connection.connection))
 
 
-_PLAIN = {str, int, float, bool}
+_PLAIN = {str, int, bool}
 _NEEDS_DJANGO = (DateTimeField, DecimalField, JSONField)
 
 
@@ -44,6 +44,8 @@ def db_value(field, value):
     if connection.vendor == "postgresql":
         kind = type(value)
         if value is None or (kind in _PLAIN and not isinstance(field, _NEEDS_DJANGO)):
+            return value
+        if kind is float and isinstance(field, FloatField):  # Django would truncate one for an int
             return value
         if kind is datetime.datetime and value.tzinfo is not None \
                 and isinstance(field, DateTimeField):

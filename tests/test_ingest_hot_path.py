@@ -153,25 +153,10 @@ def test_a_batch_shares_its_statements_and_a_changed_row_steps_aside_alone():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from csms.ocpp import ingest as group_commit, inline
-    from csms.ocpp.session import StationSession
-    from stations.models import Station
+    from csms.ocpp import ingest as group_commit
     from transactions import ingest
 
-    sessions, transaction_ids = [], []
-    for _ in range(6):
-        identity = f"CS-shared-{uuid.uuid4().hex[:8]}"
-        station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
-        session = StationSession(identity=identity, ocpp_version="2.0.1", connection_id="batch",
-                                 station_pk=station.pk, registration_status="Accepted")
-        transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
-        inline.handle(session, "TransactionEvent", event(
-            "Started", 0, 0, transaction_id, trigger="Authorized", charging_state="Charging",
-            meter_wh=0, evse=1))
-        inline.handle(session, "TransactionEvent", event("Updated", 1, 60, transaction_id,
-                                                         meter_wh=100))  # now kept
-        sessions.append(session)
-        transaction_ids.append(transaction_id)
+    sessions, transaction_ids = sessions_keeping_a_transaction(6, "CS-shared")
     closed = Transaction.objects.get(transaction_id=transaction_ids[2])
     actions.close_transaction(closed.pk, "operator", "cable stuck")
 
@@ -218,26 +203,12 @@ def test_a_batch_asks_once_which_transactions_are_in_a_site():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from csms.ocpp import ingest as group_commit, inline
-    from csms.ocpp.session import StationSession
+    from csms.ocpp import ingest as group_commit
     from smartcharging.models import Site, SiteAllocation
-    from stations.models import Station
     from transactions import ingest
 
-    sessions, transactions = [], []
-    for _ in range(4):
-        identity = f"CS-site-{uuid.uuid4().hex[:8]}"
-        station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
-        session = StationSession(identity=identity, ocpp_version="2.0.1", connection_id="batch",
-                                 station_pk=station.pk, registration_status="Accepted")
-        transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
-        inline.handle(session, "TransactionEvent", event(
-            "Started", 0, 0, transaction_id, trigger="Authorized", charging_state="Charging",
-            meter_wh=0, evse=1))
-        inline.handle(session, "TransactionEvent", event("Updated", 1, 60, transaction_id,
-                                                         meter_wh=100))  # now kept
-        sessions.append(session)
-        transactions.append(Transaction.objects.get(transaction_id=transaction_id))
+    sessions, transaction_ids = sessions_keeping_a_transaction(4, "CS-site")
+    transactions = [Transaction.objects.get(transaction_id=t) for t in transaction_ids]
     site = Site.objects.create(name=f"site-{uuid.uuid4().hex[:8]}")
     in_site = SiteAllocation.objects.create(site=site, station_id=transactions[0].station_id,
                                             evse_id=1, transaction=transactions[0], target=11000)
@@ -264,3 +235,27 @@ def test_a_batch_asks_once_which_transactions_are_in_a_site():
     assert len(allocation_reads) == 2, allocation_reads
     in_site.refresh_from_db()
     assert in_site.measured == 7000
+
+
+def sessions_keeping_a_transaction(count, prefix):
+    """`count` 2.0.1 sessions (no sockets), each keeping a running transaction after a Started
+    and an Updated handled inline: their next readings can share a group-commit batch."""
+    from csms.ocpp import inline
+    from csms.ocpp.session import StationSession
+    from stations.models import Station
+
+    sessions, transaction_ids = [], []
+    for _ in range(count):
+        identity = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        station = Station.objects.create(identity=identity, ocpp_version="2.0.1")
+        session = StationSession(identity=identity, ocpp_version="2.0.1", connection_id="batch",
+                                 station_pk=station.pk, registration_status="Accepted")
+        transaction_id = f"tx-{uuid.uuid4().hex[:8]}"
+        inline.handle(session, "TransactionEvent", event(
+            "Started", 0, 0, transaction_id, trigger="Authorized", charging_state="Charging",
+            meter_wh=0, evse=1))
+        inline.handle(session, "TransactionEvent", event("Updated", 1, 60, transaction_id,
+                                                         meter_wh=100))  # now kept
+        sessions.append(session)
+        transaction_ids.append(transaction_id)
+    return sessions, transaction_ids
