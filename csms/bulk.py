@@ -16,9 +16,7 @@ import decimal
 
 from django.db import connection
 from django.db.models import DateTimeField, DecimalField, FloatField, JSONField
-
-POSTGRES_ARRAY_TYPES = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
-
+from django.db.models.constants import OnConflict
 
 def statement_cursor():
     """A cursor that binds parameters on the server on PostgreSQL: Django's default cursor
@@ -55,15 +53,9 @@ def db_value(field, value):
     return field.get_db_prep_save(value, connection)
 
 
-def column_type(field):
-    """The PostgreSQL type an array of `field`'s values is cast to."""
-    db_type = field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
-    return POSTGRES_ARRAY_TYPES.get(db_type, db_type)
-
-
 def unnest(types, rows):
-    """SQL `unnest(%b::type[], ...)` of columns of `types` (PostgreSQL type names), and its
-    parameters: one list per column of `rows`."""
+    """SQL `unnest(%b::type[], ...)` of columns of `types` (PostgreSQL type names, as
+    `field.cast_db_type` gives them), and its parameters: one list per column of `rows`."""
     # %b: arrays in binary. psycopg dumps a text-format array in Python, escaping every element
     # with a regular expression: nine times the CPU of the binary form for a batch of readings.
     sql = "unnest(" + ", ".join(f"%b::{name}[]" for name in types) + ")"
@@ -82,7 +74,7 @@ def insert(table, fields, rows, skip_conflicts=False, returning=None):
     columns = ", ".join(quote(field.column) for field in fields)
     if connection.vendor != "postgresql":
         return _insert_values(table, columns, len(fields), rows, skip_conflicts, returning)
-    source, params = unnest([column_type(field) for field in fields], rows)
+    source, params = unnest([field.cast_db_type(connection) for field in fields], rows)
     statement = f"INSERT INTO {quote(table)} ({columns}) SELECT * FROM {source}"
     if skip_conflicts:
         statement += " ON CONFLICT DO NOTHING"
@@ -95,18 +87,19 @@ def insert(table, fields, rows, skip_conflicts=False, returning=None):
 
 
 def _insert_values(table, columns, width, rows, skip_conflicts, returning):
-    quote = connection.ops.quote_name
+    quote, ops = connection.ops.quote_name, connection.ops
     # SQLite binds at most 999 (older) to 32,766 parameters a statement: Django knows how many.
-    size = max(1, connection.ops.bulk_batch_size([None] * width, rows))
+    size = max(1, ops.bulk_batch_size([None] * width, rows))
     one_row = "(" + ", ".join(["%s"] * width) + ")"
-    verb = "INSERT OR IGNORE INTO" if skip_conflicts else "INSERT INTO"
+    on_conflict = OnConflict.IGNORE if skip_conflicts else None
     results = []
     for start in range(0, len(rows), size):
         chunk = rows[start:start + size]
-        statement = f"{verb} {quote(table)} ({columns}) VALUES {', '.join([one_row] * len(chunk))}"
+        statement = (f"{ops.insert_statement(on_conflict=on_conflict)} {quote(table)} ({columns})"
+                     f" VALUES {', '.join([one_row] * len(chunk))}")
         if returning:
             statement += f" RETURNING {quote(returning)}"
-        with connection.cursor() as cursor:
+        with statement_cursor() as cursor:
             cursor.execute(statement, [value for row in chunk for value in row])
             if returning:
                 results += [row[0] for row in cursor.fetchall()]

@@ -242,7 +242,7 @@ def _compare_and_set_all(pairs):
                      tariff and tariff.write_stamp]
                     + [_adapt(field, getattr(new, field.attname)) for field in _FOLDED])
     source, params = bulk.unnest(["bigint"] * len(keys)
-                                 + [bulk.column_type(field) for field in _FOLDED], rows)
+                                 + [field.cast_db_type(connection) for field in _FOLDED], rows)
     with bulk.statement_cursor() as cursor:
         cursor.execute(
             f"UPDATE transactions_transaction AS t SET {assignments},"

@@ -167,6 +167,13 @@ class OncePerBatch:
     def __call__(self):
         if not getattr(self.local, "open", False):
             return self.read()
+        return self.within_batch()
+
+    def within_batch(self):
+        """The batch's value (read on first use), or None outside a batch: for a read that only
+        pays off when a batch shares it."""
+        if not getattr(self.local, "open", False):
+            return None
         if self.local.value is _UNREAD:
             self.local.value = self.read()
         return self.local.value

@@ -165,7 +165,10 @@ def power_readings(transaction, rows):
     latest = max(row["timestamp"] for row in power)
     measured = power_of([{"phase": row["phase"], "value": row["value"]} for row in power
                          if row["timestamp"] == latest])
-    if measured is None or transaction.pk not in allocated_transactions():
+    if measured is None:
+        return
+    allocated = allocated_transactions.within_batch()  # outside a batch, the row lookup alone
+    if allocated is not None and transaction.pk not in allocated:
         return
     # Every reading of a transaction in a site (or of any, outside a batch) asks this: one plain
     # statement rather than an ORM query (whose building cost more than the lookup); raw() still
